@@ -1,0 +1,270 @@
+"""The scenario contract (``hubplan-scenario/1``): what the planner is given.
+
+Field names follow ``shared/spec/scenario-format.md`` exactly. Single-object
+rules live on each model; rules that span objects (ids that must exist,
+duplicates, locks that must point at real things) live in
+``Scenario._cross_checks`` and report the JSON path they are about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from schemas.common import (
+    Audience,
+    ClockTime,
+    Date,
+    DateRange,
+    Id,
+    Part,
+    Strict,
+    clock_minutes,
+)
+
+SCENARIO_FORMAT = "hubplan-scenario/1"
+SiteKind = Literal["school", "hub", "fagskole", "depot"]
+
+
+class Horizon(Strict):
+    start: Date = Field(description="First date of the planning window, inclusive.")
+    end: Date = Field(description="Last date of the planning window, inclusive.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Horizon:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+
+class Slot(Strict):
+    id: Id
+    part: Part = Field(description="'day' slots serve pupils, 'evening' slots serve adults.")
+    start: ClockTime
+    end: ClockTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Slot:
+        if clock_minutes(self.end) <= clock_minutes(self.start):
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+
+class Site(Strict):
+    id: Id
+    name: str = Field(min_length=1, description="Human name, e.g. 'Sam Eyde videregående skole'.")
+    kind: SiteKind
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    region: Id = Field(default="default", description="Independent planning unit.")
+    calendar: Id | None = Field(default=None, description="Key into `calendars`.")
+    container_pad: bool = Field(description="Whether a container lab may stand here.")
+
+
+class Travel(Strict):
+    road_factor: float = Field(default=1.3, gt=0, description="Road km per great-circle km.")
+    car_kmh: float = Field(default=60, gt=0)
+    truck_kmh: float = Field(default=65, gt=0)
+    minutes: dict[Id, dict[Id, float]] | None = Field(
+        default=None,
+        description="Explicit travel minutes site -> site; wins over the estimate.",
+    )
+
+
+class Equipment(Strict):
+    id: Id
+    type: Id = Field(description="Equipment type, e.g. 'dry-room'.")
+    site: Id
+    seats: int = Field(ge=1)
+    parts: list[Part] = Field(min_length=1)
+    unavailable: list[DateRange] = Field(default_factory=list)
+
+
+class Container(Strict):
+    id: Id
+    types: list[Id] = Field(min_length=1)
+    seats: int = Field(ge=1)
+    start_site: Id
+    setup_days: int = Field(ge=0)
+    max_moves: int | None = Field(default=None, ge=0)
+    unavailable: list[DateRange] = Field(default_factory=list)
+
+
+class Instructor(Strict):
+    id: Id
+    home_site: Id
+    types: list[Id] = Field(min_length=1)
+    parts: list[Part] = Field(min_length=1)
+    max_sessions_per_week: int = Field(ge=0)
+    unavailable: list[DateRange] = Field(default_factory=list)
+
+
+class Request(Strict):
+    id: Id
+    site: Id = Field(description="The requesting school or organisation.")
+    audience: Audience
+    programme: str = Field(min_length=1)
+    equipment_type: Id
+    group_size: int = Field(ge=1)
+    sessions: int = Field(ge=1)
+    min_gap_days: int = Field(default=0, ge=0)
+    earliest: Date
+    latest: Date
+    max_travel_minutes: float = Field(ge=0)
+    priority: int = Field(ge=1)
+    submitted_at: dt.datetime
+
+    @model_validator(mode="after")
+    def _window(self) -> Request:
+        if self.latest < self.earliest:
+            raise ValueError(f"latest ({self.latest}) is before earliest ({self.earliest})")
+        return self
+
+    @property
+    def part(self) -> Part:
+        return "day" if self.audience == "pupils" else "evening"
+
+    @property
+    def value(self) -> int:
+        return self.priority * self.group_size * self.sessions
+
+
+class LockedSession(Strict):
+    request: Id
+    index: int = Field(ge=0)
+    date: Date
+    slot: Id
+    resource: Id
+    staff: Id | None = None
+
+
+class Scenario(Strict):
+    format: Literal["hubplan-scenario/1"]
+    name: str | None = None
+    horizon: Horizon
+    slots: list[Slot] = Field(min_length=1)
+    weekdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+    calendars: dict[Id, list[DateRange]] = Field(default_factory=dict)
+    closed: list[DateRange] = Field(default_factory=list)
+    sites: list[Site] = Field(min_length=1)
+    travel: Travel = Field(default_factory=Travel)
+    equipment: list[Equipment] = Field(default_factory=list)
+    containers: list[Container] = Field(default_factory=list)
+    staff: list[Instructor] | None = None
+    requests: list[Request] = Field(default_factory=list)
+    locked: list[LockedSession] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        problems = _cross_problems(self)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+def _duplicates(kind: str, ids: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for index, item in enumerate(ids):
+        if item in seen:
+            out.append(f"{kind}[{index}].id: duplicate id '{item}'")
+        seen.add(item)
+    return out
+
+
+def _cross_problems(s: Scenario) -> list[str]:
+    """Every rule that spans objects, as ``path: message`` lines."""
+    problems: list[str] = []
+    for kind, items in (
+        ("slots", [x.id for x in s.slots]),
+        ("sites", [x.id for x in s.sites]),
+        ("equipment", [x.id for x in s.equipment]),
+        ("containers", [x.id for x in s.containers]),
+        ("staff", [x.id for x in s.staff or []]),
+        ("requests", [x.id for x in s.requests]),
+    ):
+        problems += _duplicates(kind, items)
+    resource_ids = [e.id for e in s.equipment] + [c.id for c in s.containers]
+    if len(set(resource_ids)) != len(resource_ids):
+        clash = sorted({r for r in resource_ids if resource_ids.count(r) > 1})
+        problems.append(f"containers: ids also used by equipment: {', '.join(clash)}")
+    for i, day in enumerate(s.weekdays):
+        if not 1 <= day <= 7:
+            problems.append(f"weekdays[{i}]: {day} is not an ISO weekday 1-7")
+    sites = {x.id: x for x in s.sites}
+    for i, site in enumerate(s.sites):
+        if site.calendar is not None and site.calendar not in s.calendars:
+            problems.append(f"sites[{i}].calendar: unknown calendar '{site.calendar}'")
+    if s.travel.minutes:
+        for a, row in s.travel.minutes.items():
+            if a not in sites:
+                problems.append(f"travel.minutes.{a}: unknown site '{a}'")
+            for b, minutes in row.items():
+                if b not in sites:
+                    problems.append(f"travel.minutes.{a}.{b}: unknown site '{b}'")
+                if minutes < 0:
+                    problems.append(f"travel.minutes.{a}.{b}: negative minutes {minutes}")
+    for i, unit in enumerate(s.equipment):
+        if unit.site not in sites:
+            problems.append(f"equipment[{i}].site: unknown site '{unit.site}'")
+    for i, box in enumerate(s.containers):
+        if box.start_site not in sites:
+            problems.append(f"containers[{i}].start_site: unknown site '{box.start_site}'")
+    for i, person in enumerate(s.staff or []):
+        if person.home_site not in sites:
+            problems.append(f"staff[{i}].home_site: unknown site '{person.home_site}'")
+    parts = {slot.part for slot in s.slots}
+    for i, req in enumerate(s.requests):
+        problems += _request_problems(s, i, req, sites, parts)
+    problems += _lock_problems(s)
+    return problems
+
+
+def _request_problems(
+    s: Scenario, i: int, req: Request, sites: dict[str, Site], parts: set[str]
+) -> list[str]:
+    out = []
+    site = sites.get(req.site)
+    if site is None:
+        out.append(f"requests[{i}].site: unknown site '{req.site}'")
+    if req.part not in parts:
+        out.append(
+            f"requests[{i}].audience: {req.audience} need '{req.part}' slots, "
+            f"but the scenario has no '{req.part}' slot"
+        )
+    if req.latest < s.horizon.start or req.earliest > s.horizon.end:
+        out.append(
+            f"requests[{i}].earliest: window {req.earliest}..{req.latest} lies outside "
+            f"the horizon {s.horizon.start}..{s.horizon.end}"
+        )
+    return out
+
+
+def _lock_problems(s: Scenario) -> list[str]:
+    out = []
+    requests = {r.id: r for r in s.requests}
+    slots = {x.id for x in s.slots}
+    resources = {e.id for e in s.equipment} | {c.id for c in s.containers}
+    staff = {x.id for x in s.staff or []}
+    seen: set[tuple[str, int]] = set()
+    for i, lock in enumerate(s.locked):
+        req = requests.get(lock.request)
+        if req is None:
+            out.append(f"locked[{i}].request: unknown request '{lock.request}'")
+        elif lock.index >= req.sessions:
+            out.append(
+                f"locked[{i}].index: {lock.index} but request '{req.id}' has "
+                f"{req.sessions} session(s)"
+            )
+        if (lock.request, lock.index) in seen:
+            out.append(f"locked[{i}]: session {lock.request}#{lock.index} is locked twice")
+        seen.add((lock.request, lock.index))
+        if lock.slot not in slots:
+            out.append(f"locked[{i}].slot: unknown slot '{lock.slot}'")
+        if lock.resource not in resources:
+            out.append(f"locked[{i}].resource: unknown resource '{lock.resource}'")
+        if lock.staff is not None and lock.staff not in staff:
+            out.append(f"locked[{i}].staff: unknown instructor '{lock.staff}'")
+    return out

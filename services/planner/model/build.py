@@ -1,0 +1,101 @@
+"""Assemble one region's CP-SAT model from options, rules and objective.
+
+``build_model`` is pure: plain planner data in, a model and its variables
+out. Hard rules are listed in ``HARD_RULES`` so a reader sees the whole
+formulation in one place.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from ortools.sat.python import cp_model
+
+from services.planner.instance import Instance
+from services.planner.ledger import Booking
+from services.planner.locks import KeptLock
+from services.planner.model import rules
+from services.planner.model.objective import served_value
+from services.planner.model.variables import PlanVars
+from services.planner.options import Option
+
+HARD_RULES = (
+    rules.whole_or_nothing,
+    rules.distinct_dates_with_gap,
+    rules.unit_capacity,
+    rules.container_positions,
+    rules.instructors,
+)
+
+
+def build_model(
+    inst: Instance, options: Sequence[Option], requests: Sequence[int], kept: Sequence[KeptLock]
+) -> tuple[cp_model.CpModel, PlanVars, cp_model.LinearExpr]:
+    """The model for ``requests`` (one region), their options and kept locks."""
+    model = cp_model.CpModel()
+    x = [
+        model.new_bool_var(
+            f"x_{inst.requests[o.request].id}_{o.kind}{o.resource}_{o.day}_{o.slot}_{o.site}"
+        )
+        for o in options
+    ]
+    served = {r: model.new_bool_var(f"served_{inst.requests[r].id}") for r in requests}
+    v = PlanVars(options=list(options), x=x, served=served)
+    for rule in HARD_RULES:
+        rule(model, inst, v)
+    locked = keep_locks(model, inst, v, kept)
+    value = served_value(inst, v, locked)
+    model.maximize(value)
+    return model, v, value
+
+
+def keep_locks(
+    model: cp_model.CpModel, inst: Instance, v: PlanVars, kept: Sequence[KeptLock]
+) -> set[int]:
+    """Rule 8: a kept lock's session is chosen exactly when its request is served."""
+    by_key: dict[tuple[int, int, int, int, int], list[cp_model.IntVar]] = defaultdict(list)
+    for o, var in zip(v.options, v.x, strict=True):
+        by_key[(o.request, o.kind, o.resource, o.day, o.slot)].append(var)
+    locked = set()
+    for lock in kept:
+        terms = by_key.get((lock.request, lock.kind, lock.resource, lock.day, lock.slot), [])
+        served = v.served.get(lock.request)
+        if served is None:
+            continue
+        model.add(sum(terms) == served)
+        locked.add(lock.request)
+        if lock.staff is not None:
+            kind = inst.requests[lock.request].equipment_type
+            teach = [
+                var
+                for (i, k, s, _, t), var in v.teach.items()
+                if i == lock.staff and k == lock.day and s == lock.slot and t == kind
+            ]
+            model.add(sum(teach) >= served)
+    return locked
+
+
+def add_hint(model: cp_model.CpModel, inst: Instance, v: PlanVars, plan: Sequence[Booking]) -> None:
+    """Seed the solver with a complete, valid plan (containers where they stand)."""
+    index = {
+        (o.request, o.kind, o.resource, o.day, o.slot, o.site): i for i, o in enumerate(v.options)
+    }
+    on = {index[(b.request, b.kind, b.resource, b.day, b.slot, b.site)] for b in plan}
+    for i, var in enumerate(v.x):
+        model.add_hint(var, i in on)
+    served = {b.request for b in plan}
+    for r, var in v.served.items():
+        model.add_hint(var, r in served)
+    for (b, _, site), var in v.at.items():
+        model.add_hint(var, site == inst.boxes[b].start_site)
+    for var in v.moves.values():
+        model.add_hint(var, False)
+    teaching = {
+        (b.staff, b.day, b.slot, b.site, inst.requests[b.request].equipment_type)
+        for b in plan
+        if b.staff is not None
+    }
+    for key, var in v.teach.items():
+        model.add_hint(var, key in teaching)
+

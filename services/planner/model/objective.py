@@ -1,0 +1,54 @@
+"""Objective terms, in the spec's order of importance.
+
+1. served value: ``priority * group_size * sessions`` per served request
+   (kept locks weigh more than all requested value, so a lock is only dropped
+   when its request can no longer be served whole);
+2. fewer container km;
+3. less pupil travel (group minutes, one way, summed over sessions).
+
+The solver maximises (1) first; then, with (1) held at its best found value,
+minimises (2) and (3) combined so that 0.1 km always outweighs all travel.
+"""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from services.planner.instance import Instance
+from services.planner.model.variables import PlanVars
+
+
+def lock_bonus(inst: Instance) -> int:
+    return sum(r.value for r in inst.requests) + 1
+
+
+def served_value(inst: Instance, v: PlanVars, locked: set[int]) -> cp_model.LinearExpr:
+    bonus = lock_bonus(inst)
+    return sum(
+        (inst.requests[r].value + (bonus if r in locked else 0)) * var
+        for r, var in v.served.items()
+    )
+
+
+def container_decikm(inst: Instance, v: PlanVars) -> cp_model.LinearExpr:
+    return sum(round(inst.travel.road_km(m.origin, m.target) * 10) * var for m, var in v.moves.items())
+
+
+def pupil_travel(inst: Instance, v: PlanVars) -> tuple[cp_model.LinearExpr, int]:
+    """Sum of pupil travel minutes, and an upper bound on it."""
+    terms = []
+    worst = 0
+    for o, var in zip(v.options, v.x, strict=True):
+        if inst.requests[o.request].audience == "pupils" and o.travel > 0:
+            minutes = round(o.travel)
+            terms.append(minutes * var)
+    for r in v.served:
+        req = inst.requests[r]
+        if req.audience == "pupils":
+            worst += round(req.max_travel_minutes) * req.sessions
+    return sum(terms), worst
+
+
+def secondary(inst: Instance, v: PlanVars) -> cp_model.LinearExpr:
+    travel, worst = pupil_travel(inst, v)
+    return (worst + 1) * container_decikm(inst, v) + travel
