@@ -1,0 +1,189 @@
+"""Offline planning commands: solve, validate, explain, generate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from schemas.scenario import Scenario
+from services.cli.errors import CliError
+from services.cli.files import dump, load_scenario, load_schedule, write
+from services.planner.solve import PlanResult, Progress, SolveParams, solve
+from services.validator import validate
+
+console = Console(stderr=True)
+out = Console(soft_wrap=True)
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("solve", help="plan a scenario file into a schedule file")
+    p.add_argument("scenario", help="scenario JSON (hubplan-scenario/1)")
+    p.add_argument("-o", "--output", required=True, help="where to write the schedule JSON")
+    p.add_argument("--time-limit", type=float, default=10.0, help="seconds for the solver (default 10)")
+    p.add_argument("--workers", type=int, default=0, help="CP-SAT workers (default: all cores)")
+    p.add_argument("--baseline", choices=["fcfs"], help="write the first-come-first-served plan instead")
+    p.set_defaults(run=cmd_solve)
+
+    p = sub.add_parser("validate", help="check a schedule against a scenario's hard rules")
+    p.add_argument("scenario")
+    p.add_argument("schedule")
+    p.set_defaults(run=cmd_validate)
+
+    p = sub.add_parser("explain", help="where and when a request got its sessions, or why not")
+    p.add_argument("schedule")
+    p.add_argument("request_id")
+    p.set_defaults(run=cmd_explain)
+
+    p = sub.add_parser("generate", help="write a realistic synthetic scenario")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--requests", type=int, default=300)
+    p.add_argument("--regions", type=int, default=1)
+    p.add_argument("--weeks", type=int, default=11, help="horizon length in weeks")
+    p.add_argument("--containers", type=int, default=1, help="container labs per region")
+    p.add_argument("--no-staff", action="store_true", help="leave instructors out")
+    p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.set_defaults(run=cmd_generate)
+
+
+class _ProgressLine:
+    """One live line: region, phase, incumbent, bound, gap."""
+
+    def __init__(self) -> None:
+        self.status = console.status("starting") if console.is_terminal else None
+        if self.status is not None:
+            self.status.start()
+
+    def __call__(self, p: Progress) -> None:
+        if self.status is None:
+            return
+        gap = _gap(p.incumbent, p.bound) if p.phase == "value" else None
+        gap_text = f" gap {gap:.1%}" if gap is not None else ""
+        self.status.update(
+            f"[bold]{p.region}[/] {p.phase}: incumbent {p.incumbent:,.0f} "
+            f"bound {p.bound:,.0f}{gap_text} ({p.elapsed:.1f}s)"
+        )
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+
+def _gap(value: float, bound: float | None) -> float | None:
+    if bound is None or bound <= 0:
+        return None
+    return max(0.0, (bound - value) / bound)
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    line = _ProgressLine()
+    try:
+        result = solve(
+            scenario,
+            SolveParams(
+                time_limit=args.time_limit,
+                workers=args.workers,
+                baseline_only=args.baseline == "fcfs",
+                on_progress=line,
+            ),
+        )
+    finally:
+        line.stop()
+    write(args.output, result.to_schedule(_name(scenario, args.scenario)))
+    out.print(summary_table(scenario, result))
+    out.print(f"schedule written to {args.output}")
+    return 0
+
+
+def _name(scenario: Scenario, path: str) -> str:
+    return scenario.name or Path(path).stem
+
+
+def summary_table(scenario: Scenario, r: PlanResult) -> Table:
+    served = len({s.request for s in r.sessions})
+    t = Table(title=f"hubplan - {scenario.name or 'scenario'}", show_header=False)
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    t.add_row("status", r.status)
+    t.add_row("requests served", f"{served} of {len(scenario.requests)}")
+    t.add_row("sessions", str(len(r.sessions)))
+    share = r.served_value / r.requested_value if r.requested_value else 1.0
+    t.add_row("served value", f"{r.served_value:,} of {r.requested_value:,} ({share:.1%})")
+    lift = (r.served_value / r.fcfs_value - 1) if r.fcfs_value else 0.0
+    t.add_row("FCFS baseline value", f"{r.fcfs_value:,} (plan is {lift:+.1%})")
+    if r.bound is not None:
+        gap = _gap(r.served_value, r.bound)
+        t.add_row("upper bound (solver)", f"{r.bound:,.0f} (gap {gap or 0:.1%})")
+    t.add_row("container moves", f"{len(r.moves)} ({r.container_km:,.1f} km)")
+    t.add_row("pupil travel", f"{r.pupil_travel_minutes:,.0f} min one way")
+    reasons = Counter(u.reason for u in r.unserved)
+    t.add_row("unserved", ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) or "none")
+    if r.displaced:
+        t.add_row("displaced locks", str(len(r.displaced)))
+    t.add_row("wall time", f"{r.solve_seconds:.2f} s")
+    return t
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    schedule = load_schedule(args.schedule)
+    problems = validate(scenario, schedule)
+    if not problems:
+        out.print(f"valid: {len(schedule.sessions)} sessions, {len(schedule.container_moves)} moves")
+        return 0
+    for v in problems:
+        out.print(f"[red]x[/] {v}", highlight=False)
+    out.print(f"{len(problems)} violation(s)")
+    return 1
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    schedule = load_schedule(args.schedule)
+    mine = sorted((s for s in schedule.sessions if s.request == args.request_id), key=lambda s: s.date)
+    if mine:
+        out.print(f"{args.request_id}: served with {len(mine)} session(s)")
+        for s in mine:
+            staff = f", instructor {s.staff}" if s.staff else ""
+            travel = f", {s.travel_minutes:.0f} min away" if s.travel_minutes else ""
+            out.print(f"  #{s.index} {s.date} {s.slot} at {s.site} on {s.resource}{staff}{travel}")
+        moved = [d for d in schedule.displaced if d.request == args.request_id]
+        for d in moved:
+            out.print(f"  locked session #{d.index} on {d.date} was displaced: {d.reason}")
+        return 0
+    for u in schedule.unserved:
+        if u.request == args.request_id:
+            out.print(f"{args.request_id}: not served ({u.reason})")
+            out.print(f"  {u.detail}")
+            return 0
+    raise CliError(f"{args.schedule}: no request '{args.request_id}' in this schedule")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from services.scenarios.generator import generate
+
+    if args.requests < 0 or args.regions < 1:
+        raise CliError("--requests must be >= 0 and --regions >= 1")
+    data = generate(
+        seed=args.seed,
+        requests=args.requests,
+        regions=args.regions,
+        weeks=args.weeks,
+        staff=not args.no_staff,
+        containers_per_region=args.containers,
+    )
+    scenario = Scenario.model_validate_json(json.dumps(data))
+    if args.output:
+        write(args.output, scenario)
+        console.print(
+            f"wrote {args.output}: {len(scenario.requests)} requests, {len(scenario.sites)} sites, "
+            f"{len({s.region for s in scenario.sites})} region(s)"
+        )
+    else:
+        sys.stdout.write(dump(scenario))
+    return 0

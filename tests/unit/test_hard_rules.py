@@ -1,0 +1,272 @@
+"""Each hard rule of the spec: the planner keeps it, and the validator catches a breach."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from schemas.schedule import Schedule
+from services.planner.solve import PlanResult, SolveParams, solve
+from services.validator import validate
+from tests.builders import container, parse, request, schedule, world
+
+FAST = SolveParams(time_limit=5, workers=2)
+
+
+def plan(data: dict[str, Any]) -> tuple[PlanResult, Schedule]:
+    scenario = parse(data)
+    result = solve(scenario, FAST)
+    sch = result.to_schedule("t")
+    assert validate(scenario, sch) == []
+    return result, sch
+
+
+def rules_broken(data: dict[str, Any], sch: Schedule, **edit: Any) -> set[str]:
+    """Rules the validator reports after editing the first session."""
+    raw = sch.model_dump(mode="json", by_alias=True, exclude_none=True)
+    raw["sessions"][0].update(edit)
+    return {v.rule for v in validate(parse(data), schedule(raw))}
+
+
+# rule 1: window, horizon, weekdays, closures, calendars ---------------------------
+def test_rule1_sessions_only_on_usable_days() -> None:
+    data = world(
+        closed=[{"from": "2027-01-04", "to": "2027-01-06", "reason": "closed"}],
+        calendars={"school": [{"from": "2027-01-07", "to": "2027-01-07"}]},
+        requests=[request("a", latest="2027-01-11")],
+    )
+    _, sch = plan(data)
+    # 4-6 closed everywhere, 7 school calendar, 9-10 weekend: the 8th or the 11th
+    assert [str(s.date) for s in sch.sessions] == ["2027-01-08"]
+
+
+def test_rule1_validator_rejects_closed_day() -> None:
+    data = world(calendars={"school": [{"from": "2027-01-05", "to": "2027-01-05"}]},
+                 requests=[request("a")])
+    _, sch = plan(data)
+    assert "1" in rules_broken(data, sch, date="2027-01-05")
+    assert "1" in rules_broken(data, sch, date="2027-01-09")  # a Saturday
+
+
+# rule 2: day slots for pupils, evening for adults, unit must offer the part ----------
+def test_rule2_parts_follow_audience() -> None:
+    data = world(requests=[request("kids"), request("adults", audience="adults", site="hub")])
+    _, sch = plan(data)
+    slots = {s.request: s.slot for s in sch.sessions}
+    assert slots["kids"] in {"am", "pm"} and slots["adults"] == "eve"
+
+
+def test_rule2_unit_without_evening_cannot_host_adults() -> None:
+    data = world(
+        equipment=[{"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]}],
+        requests=[request("adults", audience="adults")],
+    )
+    result, _ = plan(data)
+    assert [u.reason for u in result.unserved] == ["no-capacity"]
+
+
+def test_rule2_validator_rejects_wrong_part() -> None:
+    data = world(requests=[request("a")])
+    _, sch = plan(data)
+    assert "2" in rules_broken(data, sch, slot="eve")
+
+
+# rule 3: type, seats, unavailability ----------------------------------------------
+def test_rule3_seats_and_service_days() -> None:
+    data = world(
+        equipment=[
+            {"id": "small", "type": "dry-room", "site": "hub", "seats": 6, "parts": ["day"]},
+            {"id": "big", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"],
+             "unavailable": [{"from": "2027-01-04", "to": "2027-01-07"}]},
+        ],
+        requests=[request("a", latest="2027-01-08")],
+    )
+    _, sch = plan(data)
+    assert [(s.resource, str(s.date)) for s in sch.sessions] == [("big", "2027-01-08")]
+
+
+def test_rule3_validator_rejects_small_or_unavailable_unit() -> None:
+    data = world(
+        equipment=[
+            {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"],
+             "unavailable": [{"from": "2027-01-15", "to": "2027-01-15"}]},
+            {"id": "small", "type": "dry-room", "site": "hub", "seats": 4, "parts": ["day"]},
+        ],
+        requests=[request("a", latest="2027-01-14")],
+    )
+    _, sch = plan(data)
+    assert "3" in rules_broken(data, sch, resource="small")
+    assert "3" in rules_broken(data, sch, date="2027-01-15", resource="dry-1")
+
+
+# rule 4: one session per unit and slot; distinct dates with the gap ----------------
+def test_rule4_capacity_and_gaps() -> None:
+    one_day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(
+        requests=[
+            request("a", **one_day, priority=1),
+            request("b", **one_day, priority=2),
+            request("c", **one_day, priority=3),
+            request("g", sessions=2, min_gap_days=7, group_size=8),
+        ]
+    )
+    result, sch = plan(data)
+    # am + pm on the 5th hold two of a/b/c; the highest priorities win
+    assert {u.request for u in result.unserved} == {"a"}
+    g = sorted(s.date for s in sch.sessions if s.request == "g")
+    assert (g[1] - g[0]).days >= 7
+
+
+def test_rule4_validator_rejects_double_booking_and_short_gap() -> None:
+    data = world(requests=[request("a"), request("g", sessions=2, min_gap_days=3)])
+    _, sch = plan(data)
+    raw = sch.model_dump(mode="json", by_alias=True, exclude_none=True)
+    a = next(s for s in raw["sessions"] if s["request"] == "a")
+    g = [s for s in raw["sessions"] if s["request"] == "g"]
+    a.update(date=g[0]["date"], slot=g[0]["slot"])
+    assert "4" in {v.rule for v in validate(parse(data), schedule(raw))}
+    raw = sch.model_dump(mode="json", by_alias=True, exclude_none=True)
+    g = sorted((s for s in raw["sessions"] if s["request"] == "g"), key=lambda s: s["date"])
+    g[1]["date"] = "2027-01-05" if g[0]["date"] == "2027-01-04" else g[0]["date"]
+    assert "4" in {v.rule for v in validate(parse(data), schedule(raw))}
+
+
+# rule 5: region, site of the unit, travel limit ------------------------------------
+def test_rule5_travel_limit_and_region() -> None:
+    data = world(
+        sites=world()["sites"] + [
+            {"id": "other-hub", "name": "Other hub", "kind": "hub", "lat": 58.56, "lon": 8.86,
+             "region": "elsewhere", "container_pad": False}
+        ],
+        equipment=world()["equipment"] + [
+            {"id": "dry-x", "type": "dry-room", "site": "other-hub", "seats": 12, "parts": ["day"]}
+        ],
+        requests=[request("a", max_travel_minutes=30), request("f", site="far")],
+    )
+    result, sch = plan(data)
+    assert [(s.request, s.resource) for s in sch.sessions] == [("a", "dry-1")]
+    assert [(u.request, u.reason) for u in result.unserved] == [("f", "out-of-reach")]
+
+
+def test_rule5_validator_rejects_wrong_site_and_long_trip() -> None:
+    data = world(requests=[request("a")])
+    _, sch = plan(data)
+    assert "5" in rules_broken(data, sch, site="near")
+    limited = world(requests=[request("a", max_travel_minutes=10)])
+    assert "5" in rules_broken(limited, sch)
+
+
+# rule 6: container positions and moves ----------------------------------------------
+def test_rule6_container_moves_to_reach_a_far_school() -> None:
+    data = world(containers=[container()], requests=[request("f", site="far", max_travel_minutes=20)])
+    result, sch = plan(data)
+    assert result.unserved == []
+    (move,) = sch.container_moves
+    assert (move.from_, move.to) == ("depot", "far")
+    # 170 truck minutes: 1 transit day (the departure day) + 1 setup day
+    assert (str(move.depart), str(move.ready)) == ("2027-01-04", "2027-01-06")
+    assert sch.sessions[0].date >= move.ready and sch.sessions[0].site == "far"
+
+
+def test_rule6_max_moves_zero_keeps_container_home() -> None:
+    data = world(
+        containers=[container(max_moves=0)],
+        requests=[request("f", site="far", max_travel_minutes=20)],
+    )
+    result, sch = plan(data)
+    assert sch.container_moves == [] and result.unserved[0].reason == "out-of-reach"
+
+
+def test_rule6_validator_rejects_bad_moves() -> None:
+    data = world(containers=[container()], requests=[request("f", site="far", max_travel_minutes=20)])
+    _, sch = plan(data)
+    raw = sch.model_dump(mode="json", by_alias=True, exclude_none=True)
+    raw["container_moves"][0]["ready"] = "2027-01-05"
+    assert "6" in {v.rule for v in validate(parse(data), schedule(raw))}
+    raw = sch.model_dump(mode="json", by_alias=True, exclude_none=True)
+    raw["sessions"][0]["date"] = raw["container_moves"][0]["depart"]  # in transit that day
+    assert "5" in {v.rule for v in validate(parse(data), schedule(raw))}
+    raw = sch.model_dump(mode="json", by_alias=True, exclude_none=True)
+    raw["container_moves"][0]["to"] = "hub"
+    raw["container_moves"][0]["from"] = "near"
+    assert "6" in {v.rule for v in validate(parse(data), schedule(raw))}
+
+
+# rule 7: instructors ----------------------------------------------------------------
+def _two_sites(gap_minutes: float | None) -> dict[str, Any]:
+    travel: dict[str, Any] = {"road_factor": 1.3, "car_kmh": 60, "truck_kmh": 65}
+    if gap_minutes is not None:
+        travel["minutes"] = {"hub": {"near": gap_minutes}}
+    one_day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    return world(
+        travel=travel,
+        equipment=[
+            {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]},
+            {"id": "plc-1", "type": "plc-rig", "site": "near", "seats": 12, "parts": ["day"]},
+        ],
+        staff=[{"id": "ola", "home_site": "hub", "types": ["dry-room", "plc-rig"],
+                "parts": ["day"], "max_sessions_per_week": 5}],
+        requests=[
+            request("d", site="hub", **one_day),
+            request("p", site="near", equipment_type="plc-rig", **one_day),
+        ],
+    )
+
+
+def test_rule7_instructor_drives_between_sites_in_the_gap() -> None:
+    result, sch = plan(_two_sites(None))  # 24 min drive, 60 min gap
+    assert result.unserved == []
+    assert {s.staff for s in sch.sessions} == {"ola"}
+    assert {s.slot for s in sch.sessions} == {"am", "pm"}
+
+
+def test_rule7_too_far_to_drive_serves_one() -> None:
+    result, _ = plan(_two_sites(90))  # 90 min drive does not fit a 60 min gap
+    assert len(result.unserved) == 1
+
+
+def test_rule7_validator_rejects_staff_breaches() -> None:
+    data = _two_sites(None)
+    _, sch = plan(data)
+    assert "7" in rules_broken(_two_sites(90), sch)
+    data["staff"][0]["max_sessions_per_week"] = 1
+    assert "7" in {v.rule for v in validate(parse(data), sch)}
+    data = _two_sites(None)
+    data["staff"][0]["unavailable"] = [{"from": "2027-01-05", "to": "2027-01-05"}]
+    assert "7" in {v.rule for v in validate(parse(data), sch)}
+
+
+# rule 8: locks ---------------------------------------------------------------------
+def test_rule8_locks_kept_and_displaced() -> None:
+    lock = {"request": "a", "index": 0, "date": "2027-01-14", "slot": "pm", "resource": "dry-1"}
+    data = world(requests=[request("a")], locked=[lock])
+    _, sch = plan(data)
+    s = sch.sessions[0]
+    assert (str(s.date), s.slot, s.resource) == ("2027-01-14", "pm", "dry-1")
+    broken = world(
+        equipment=[{"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"],
+                    "unavailable": [{"from": "2027-01-14", "to": "2027-01-14"}]}],
+        requests=[request("a")],
+        locked=[lock],
+    )
+    result, sch = plan(broken)
+    assert [d.request for d in sch.displaced] == ["a"]
+    assert "unavailable" in sch.displaced[0].reason
+    assert result.unserved == [] and str(sch.sessions[0].date) != "2027-01-14"
+
+
+def test_rule8_validator_rejects_moved_lock() -> None:
+    lock = {"request": "a", "index": 0, "date": "2027-01-14", "slot": "pm", "resource": "dry-1"}
+    data = world(requests=[request("a")], locked=[lock])
+    _, sch = plan(data)
+    assert "8" in rules_broken(data, sch, date="2027-01-13")
+
+
+@pytest.mark.parametrize("field,value", [("served_value", 1), ("container_km", 99.0)])
+def test_metrics_are_recomputed(field: str, value: Any) -> None:
+    data = world(requests=[request("a")])
+    _, sch = plan(data)
+    raw = sch.model_dump(mode="json", by_alias=True, exclude_none=True)
+    raw["metrics"][field] = value
+    assert "metrics" in {v.rule for v in validate(parse(data), schedule(raw))}

@@ -1,0 +1,215 @@
+"""Known optima, reason codes, and random scenarios checked by the validator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.planner.solve import SolveParams, solve
+from services.validator import validate
+from tests.builders import container, parse, request, world
+
+EXACT = SolveParams(time_limit=10, workers=2)
+
+
+# known optima ----------------------------------------------------------------------
+def test_optimum_prefers_value_over_arrival_order() -> None:
+    """Two day slots on one date; three requests; best value is 2x12x1 + 1x10x1 = 34."""
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(
+        requests=[
+            request("early-small", group_size=6, submitted_at="2026-10-01T08:00:00+02:00", **day),
+            request("big", group_size=12, priority=2, **day),
+            request("mid", group_size=10, **day),
+        ]
+    )
+    result = solve(parse(data), EXACT)
+    assert result.status == "OPTIMAL"
+    assert result.served_value == 34
+    assert result.fcfs_value == 30  # FCFS takes early-small (6) then big (24)
+    assert {u.request for u in result.unserved} == {"early-small"}
+
+
+def test_optimum_needs_a_container_move() -> None:
+    """Only a container moved to the far school can serve it; the near one uses the hub."""
+    data = world(
+        containers=[container()],
+        requests=[
+            request("far-kids", site="far", max_travel_minutes=15, sessions=2, min_gap_days=2),
+            request("near-kids", sessions=2),
+        ],
+    )
+    result = solve(parse(data), EXACT)
+    assert result.status == "OPTIMAL" and result.unserved == []
+    assert result.served_value == 2 * 10 * 2 * 1
+    assert [(m.from_, m.to) for m in result.moves] == [("depot", "far")]
+    assert result.fcfs_value == 20  # FCFS keeps the container at the depot
+
+
+def test_optimum_fewer_km_when_value_ties() -> None:
+    """Serving from the hub needs no move; the model must not move a container for nothing."""
+    data = world(containers=[container()], requests=[request("a")])
+    result = solve(parse(data), EXACT)
+    assert result.served_value == 10 and result.moves == [] and result.container_km == 0
+
+
+def test_optimum_needs_instructor_to_drive() -> None:
+    """One instructor, two sites, one date: both served only if she drives at lunch."""
+    one_day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(
+        equipment=[
+            {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]},
+            {"id": "plc-1", "type": "plc-rig", "site": "near", "seats": 12, "parts": ["day"]},
+        ],
+        staff=[{"id": "kari", "home_site": "hub", "types": ["dry-room", "plc-rig"],
+                "parts": ["day"], "max_sessions_per_week": 2}],
+        requests=[
+            request("d", site="hub", **one_day),
+            request("p", site="near", equipment_type="plc-rig", **one_day),
+        ],
+    )
+    result = solve(parse(data), EXACT)
+    assert result.status == "OPTIMAL" and result.served_value == 20
+    assert sorted((s.site, s.slot) for s in result.sessions) in (
+        [("hub", "am"), ("near", "pm")],
+        [("hub", "pm"), ("near", "am")],
+    )
+
+
+# reasons -----------------------------------------------------------------------------
+def _reason(data: dict[str, Any], rid: str) -> tuple[str, str]:
+    result = solve(parse(data), SolveParams(time_limit=3, workers=2))
+    u = next(u for u in result.unserved if u.request == rid)
+    return u.reason, u.detail
+
+
+def test_reason_out_of_reach_names_the_nearest() -> None:
+    reason, detail = _reason(world(requests=[request("f", site="far")]), "f")
+    assert reason == "out-of-reach"
+    assert "within 60 minutes of Far vgs" in detail and "nearest is Hub vgs at 186 minutes" in detail
+
+
+def test_reason_no_capacity_for_seats_and_missing_type() -> None:
+    reason, detail = _reason(world(requests=[request("big", group_size=20)]), "big")
+    assert reason == "no-capacity" and "12 seats" in detail
+    reason, _ = _reason(world(requests=[request("x", equipment_type="fire-safety")]), "x")
+    assert reason == "no-capacity"
+
+
+def test_reason_no_slot_in_window() -> None:
+    data = world(requests=[request("w", sessions=3, min_gap_days=7)])
+    reason, detail = _reason(data, "w")
+    assert reason == "no-slot-in-window" and "only 2 usable date(s)" in detail
+
+
+def test_reason_no_staff() -> None:
+    data = world(
+        staff=[{"id": "per", "home_site": "hub", "types": ["plc-rig"], "parts": ["day"],
+                "max_sessions_per_week": 5}],
+        requests=[request("d")],
+    )
+    assert _reason(data, "d")[0] == "no-staff"
+
+
+def test_reason_not_optimised_when_crowded_out() -> None:
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(requests=[request(f"r{i}", priority=1 + i, **day) for i in range(3)])
+    reason, detail = _reason(data, "r0")
+    assert reason == "not-optimised" and "could be served alone" in detail
+
+
+def test_reason_invalid_scenario_is_rejected_with_path() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from schemas.common import describe_errors
+
+    data = world(requests=[request("a", site="atlantis", earliest="2027-01-12", latest="2027-01-05")])
+    with pytest.raises(ValidationError) as err:
+        parse(data)
+    fields = {e["field"] for e in describe_errors(err.value)}
+    assert "requests[0]" in fields or "requests[0].site" in fields
+
+
+# random scenarios ------------------------------------------------------------------
+SITES = ["hub", "near", "far", "depot"]
+
+
+@st.composite
+def small_scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    n = draw(st.integers(1, 6))
+    reqs = []
+    for i in range(n):
+        start = draw(st.integers(4, 14))
+        end = draw(st.integers(start, 15))
+        adults = draw(st.booleans())
+        reqs.append(
+            request(
+                f"q{i}",
+                site=draw(st.sampled_from(["hub", "near", "far"])),
+                audience="adults" if adults else "pupils",
+                equipment_type=draw(st.sampled_from(["dry-room", "plc-rig"])),
+                group_size=draw(st.integers(4, 14)),
+                sessions=draw(st.integers(1, 3)),
+                min_gap_days=draw(st.integers(0, 4)),
+                earliest=f"2027-01-{start:02d}",
+                latest=f"2027-01-{end:02d}",
+                max_travel_minutes=draw(st.sampled_from([15, 30, 60, 200])),
+                priority=draw(st.integers(1, 3)),
+                submitted_at=f"2026-11-{draw(st.integers(1, 28)):02d}T10:00:00+01:00",
+            )
+        )
+    closed_day = draw(st.integers(4, 15))
+    data = world(
+        closed=[{"from": f"2027-01-{closed_day:02d}", "to": f"2027-01-{closed_day:02d}"}],
+        calendars={"school": [{"from": "2027-01-08", "to": "2027-01-08"}] if draw(st.booleans()) else []},
+        equipment=[
+            {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day", "evening"]},
+            {"id": "plc-1", "type": "plc-rig", "site": "near", "seats": 10,
+             "parts": draw(st.sampled_from([["day"], ["day", "evening"]]))},
+        ],
+        containers=[container(types=["dry-room", "plc-rig"], setup_days=draw(st.integers(0, 2)))]
+        if draw(st.booleans()) else [],
+        requests=reqs,
+    )
+    if draw(st.booleans()):
+        data["staff"] = [
+            {"id": "a", "home_site": "hub", "types": ["dry-room", "plc-rig"], "parts": ["day", "evening"],
+             "max_sessions_per_week": draw(st.integers(1, 5))},
+            {"id": "b", "home_site": "near", "types": ["plc-rig"], "parts": ["day"],
+             "max_sessions_per_week": 3},
+        ]
+    return data
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_scenarios(), st.data())
+def test_random_plans_are_valid_and_beat_fcfs(data: dict[str, Any], extra: st.DataObject) -> None:
+    scenario = parse(data)
+    result = solve(scenario, SolveParams(time_limit=2, workers=2))
+    assert validate(scenario, result.to_schedule("h")) == []
+    assert result.served_value >= result.fcfs_value
+    if not result.sessions:
+        return
+    # lock some of the plan, close one more day, plan again: still valid
+    picks = extra.draw(st.lists(st.sampled_from(result.sessions), max_size=3, unique=True))
+    data = dict(data)
+    data["locked"] = [
+        {"request": s.request, "index": s.index, "date": str(s.date), "slot": s.slot,
+         "resource": s.resource, **({"staff": s.staff} if s.staff else {})}
+        for s in picks
+    ]
+    day = extra.draw(st.integers(4, 15))
+    data["closed"] = data["closed"] + [{"from": f"2027-01-{day:02d}", "to": f"2027-01-{day:02d}"}]
+    again = parse(data)
+    replanned = solve(again, SolveParams(time_limit=2, workers=2))
+    assert validate(again, replanned.to_schedule("h")) == []
+    kept = {(d.request, d.index) for d in replanned.displaced}
+    for s in picks:
+        if (s.request, s.index) not in kept:
+            assert any(
+                (x.request, x.index, x.date, x.slot, x.resource) == (s.request, s.index, s.date, s.slot, s.resource)
+                for x in replanned.sessions
+            )
