@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.scenarios.facts import kjemiprosess_class_min, vocational_class_max
+from services.scenarios.layout import Layout
 from services.scenarios.regions import Region
-
-TYPES = ("dry-room", "cell-assembly", "formation-cycling", "plc-rig", "fire-safety")
 
 
 @dataclass(frozen=True)
@@ -31,24 +30,37 @@ class Programme:
 
 
 PROGRAMMES: dict[str, Programme] = {
-    "vg1-intro": Programme("pupils", {"fire-safety": 3, "cell-assembly": 2, "plc-rig": 2,
-                                      "dry-room": 1}, 12),
-    "vg2-intro": Programme("pupils", {"cell-assembly": 3, "dry-room": 2, "plc-rig": 2,
-                                      "fire-safety": 1, "formation-cycling": 1}, 14),
-    "vg3-industrimekaniker": Programme("pupils", {"cell-assembly": 3, "plc-rig": 2,
-                                                  "fire-safety": 1}, 5, ("TIF", "TIP")),
-    "vg3-automatisering": Programme("pupils", {"plc-rig": 4, "formation-cycling": 1}, 6,
-                                    ("automatisering", "Elektro")),
-    "vg3-kjemiprosess": Programme("pupils", {"dry-room": 3, "formation-cycling": 2,
-                                             "cell-assembly": 1}, 6, ("kjemiprosess",)),
-    "vg3-laboratorie": Programme("pupils", {"dry-room": 2, "formation-cycling": 3}, 5,
-                                 ("laboratoriefag",)),
-    "vg3-produksjonsteknikk": Programme("pupils", {"cell-assembly": 3, "plc-rig": 2,
-                                                   "dry-room": 1}, 5, ("TIF", "TIP")),
-    "fagskole-batteri": Programme("pupils", {"formation-cycling": 3, "cell-assembly": 3,
-                                             "dry-room": 2, "fire-safety": 1}, 8),
-    "etterutdanning": Programme("adults", {"fire-safety": 3, "plc-rig": 2, "cell-assembly": 2,
-                                           "formation-cycling": 2, "dry-room": 1}, 20),
+    "vg1-intro": Programme(
+        "pupils", {"fire-safety": 3, "cell-assembly": 2, "plc-rig": 2, "dry-room": 1}, 12
+    ),
+    "vg2-intro": Programme(
+        "pupils",
+        {"cell-assembly": 3, "dry-room": 2, "plc-rig": 2, "fire-safety": 1, "formation-cycling": 1},
+        14,
+    ),
+    "vg3-industrimekaniker": Programme(
+        "pupils", {"cell-assembly": 3, "plc-rig": 2, "fire-safety": 1}, 5, ("TIF", "TIP")
+    ),
+    "vg3-automatisering": Programme(
+        "pupils", {"plc-rig": 4, "formation-cycling": 1}, 6, ("automatisering", "Elektro")
+    ),
+    "vg3-kjemiprosess": Programme(
+        "pupils", {"dry-room": 3, "formation-cycling": 2, "cell-assembly": 1}, 6, ("kjemiprosess",)
+    ),
+    "vg3-laboratorie": Programme(
+        "pupils", {"dry-room": 2, "formation-cycling": 3}, 5, ("laboratoriefag",)
+    ),
+    "vg3-produksjonsteknikk": Programme(
+        "pupils", {"cell-assembly": 3, "plc-rig": 2, "dry-room": 1}, 5, ("TIF", "TIP")
+    ),
+    "fagskole-batteri": Programme(
+        "pupils", {"formation-cycling": 3, "cell-assembly": 3, "dry-room": 2, "fire-safety": 1}, 8
+    ),
+    "etterutdanning": Programme(
+        "adults",
+        {"fire-safety": 3, "plc-rig": 2, "cell-assembly": 2, "formation-cycling": 2, "dry-room": 1},
+        20,
+    ),
     "nav-restart": Programme("adults", {"fire-safety": 3, "cell-assembly": 2, "plc-rig": 1}, 10),
 }
 
@@ -56,16 +68,9 @@ CONTAINER_ONLY_SHARE = 0.6  # of requests that *could* be made container-only
 SUBMISSION_LEAD_DAYS = 84  # requests arrive over the 12 weeks before the horizon
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Where each equipment type stands in a region, decided before demand."""
-
-    hub_types: dict[str, list[str]]  # hub site id -> types it hosts
-    container_types: list[str]  # union of the region's container types
-
-
-def make_requests(region: Region, layout: Layout, count: int, rng: random.Random,
-                  start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+def make_requests(
+    region: Region, layout: Layout, count: int, rng: random.Random, start: dt.date, end: dt.date
+) -> list[dict[str, Any]]:
     """``count`` requests for one region, in first-come order."""
     names = [p for p in PROGRAMMES if p != "fagskole-batteri" or region.of_kind("fagskole")]
     weights = [PROGRAMMES[p].weight for p in names]
@@ -79,12 +84,18 @@ def make_requests(region: Region, layout: Layout, count: int, rng: random.Random
         equipment_type = rng.choices(kind_types, [spec.types[t] for t in kind_types])[0]
         base = f"{site}-{programme}"
         counters[base] += 1
-        request = {"id": f"{base}-{counters[base]}", "site": site, "audience": spec.audience,
-                   "programme": programme, "equipment_type": equipment_type}
+        request: dict[str, Any] = {
+            "id": f"{base}-{counters[base]}",
+            "site": site,
+            "audience": spec.audience,
+            "programme": programme,
+            "equipment_type": equipment_type,
+        }
         request.update(_size_and_rhythm(programme, spec.audience, rng))
         request.update(_window(request["sessions"], request["min_gap_days"], rng, start, end))
-        request["max_travel_minutes"] = _travel_limit(region, layout, site, equipment_type,
-                                                      spec.audience, rng)
+        request["max_travel_minutes"] = _travel_limit(
+            region, layout, site, equipment_type, spec.audience, rng
+        )
         request["priority"] = rng.choices((1, 2, 3), (4, 4, 2))[0]
         request["submitted_at"] = _submitted_at(rng, start, spec.audience)
         out.append(request)
@@ -119,8 +130,9 @@ def _size_and_rhythm(programme: str, audience: str, rng: random.Random) -> dict[
     return {"group_size": group, "sessions": sessions, "min_gap_days": gap}
 
 
-def _window(sessions: int, gap: int, rng: random.Random, start: dt.date,
-            end: dt.date) -> dict[str, str]:
+def _window(
+    sessions: int, gap: int, rng: random.Random, start: dt.date, end: dt.date
+) -> dict[str, str]:
     """A 2-8 week window inside the horizon, long enough for the sessions and gaps."""
     horizon_days = (end - start).days + 1
     need_days = (sessions - 1) * max(gap, 1) + 5
@@ -137,8 +149,14 @@ def _window(sessions: int, gap: int, rng: random.Random, start: dt.date,
     return {"earliest": earliest.isoformat(), "latest": latest.isoformat()}
 
 
-def _travel_limit(region: Region, layout: Layout, site: str, equipment_type: str,
-                  audience: str, rng: random.Random) -> int:
+def _travel_limit(
+    region: Region,
+    layout: Layout,
+    site: str,
+    equipment_type: str,
+    audience: str,
+    rng: random.Random,
+) -> int:
     """One-way travel limit in minutes (multiples of 5, 30..120).
 
     Requests whose type a container carries, from a site a container can
@@ -148,13 +166,17 @@ def _travel_limit(region: Region, layout: Layout, site: str, equipment_type: str
     stay out of reach, as real requests sometimes are.
     """
     hub_minutes = min(
-        (region.car_minutes(site, hub) for hub, types in layout.hub_types.items()
-         if equipment_type in types),
+        (
+            region.car_minutes(site, hub)
+            for hub, types in layout.hub_types.items()
+            if equipment_type in types
+        ),
         default=math.inf,
     )
     if equipment_type in layout.container_types and hub_minutes > 35:
-        pad_minutes = min(region.car_minutes(site, s["id"]) for s in region.sites
-                          if s["container_pad"])
+        pad_minutes = min(
+            region.car_minutes(site, s["id"]) for s in region.sites if s["container_pad"]
+        )
         low = max(30, _round5_up(pad_minutes))
         high = min(120, _round5_up(hub_minutes) - 5)
         if low <= high and rng.random() < CONTAINER_ONLY_SHARE:
@@ -187,6 +209,7 @@ def _oslo_summer_time(local: dt.datetime) -> bool:
     Computed instead of using zoneinfo so the generator needs no tz database
     (Windows and slim containers lack one) and stays deterministic.
     """
+
     def last_sunday(month: int) -> dt.date:
         last = dt.date(local.year, month, 31)
         return last - dt.timedelta(days=(last.weekday() + 1) % 7)

@@ -135,7 +135,9 @@ def winter_break(county: str, school_year: int) -> DateRange:
     facts = calendar_facts(county)
     exact = facts.get("winter_break")
     if school_year == FACTS_SCHOOL_YEAR and exact:
-        return _range(dt.date.fromisoformat(exact[0]), dt.date.fromisoformat(exact[1]), "vinterferie")
+        return _range(
+            dt.date.fromisoformat(exact[0]), dt.date.fromisoformat(exact[1]), "vinterferie"
+        )
     week = DEFAULT_WINTER_WEEK
     if exact:
         week = dt.date.fromisoformat(exact[0]).isocalendar()[1]

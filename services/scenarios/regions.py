@@ -22,16 +22,23 @@ CAR_KMH = 60.0
 
 # Hub choice: the programmes a battery hub builds on (TIF = technology and
 # industrial production, TIP = its older name, Elektro incl. automation).
-_HUB_KEYWORDS = {"TIF": 2, "TIP": 2, "Elektro": 1, "kjemiprosess": 1, "laboratoriefag": 1, "hosts": 1}
+_HUB_KEYWORDS = {
+    "TIF": 2,
+    "TIP": 2,
+    "Elektro": 1,
+    "kjemiprosess": 1,
+    "laboratoriefag": 1,
+    "hosts": 1,
+}
 
 # Two counties are cut by E39 ferries (other_facts.ferry_bottlenecks); a
 # great-circle estimate would draw a straight line over the fjord. The side
 # test is a latitude split; the minutes (crossing + waiting) are our estimate,
 # the file names the ferries but not their times.
-FERRY_SPLITS: dict[str, tuple[float, bool, float, str]] = {
-    # county: (latitude, north side is "lat >= split", extra minutes, ferry)
-    "rogaland": (59.2, True, 40.0, "Mortavika-Arsvagen"),
-    "vestland": (60.0, True, 60.0, "Halhjem-Sandvikvag"),
+FERRY_SPLITS: dict[str, tuple[float, float, str]] = {
+    # county: (latitude between the two shores, extra minutes, ferry)
+    "rogaland": (59.2, 40.0, "Mortavika-Arsvagen"),  # Haugesund north, Stavanger south
+    "vestland": (60.0, 60.0, "Halhjem-Sandvikvag"),  # Bergen north, Stord south
 }
 
 
@@ -62,7 +69,9 @@ class Region:
         if explicit is not None:
             return explicit
         sa, sb = self.site(a), self.site(b)
-        return great_circle_km(sa["lat"], sa["lon"], sb["lat"], sb["lon"]) * ROAD_FACTOR / CAR_KMH * 60
+        return (
+            great_circle_km(sa["lat"], sa["lon"], sb["lat"], sb["lon"]) * ROAD_FACTOR / CAR_KMH * 60
+        )
 
 
 def build_regions(count: int, rng: random.Random, start: dt.date, end: dt.date) -> list[Region]:
@@ -89,29 +98,46 @@ def _real_region(county: str, rng: random.Random, start: dt.date, end: dt.date) 
         site_id = slugify(place.name)
         is_hub = place in hubs
         sites.append(
-            _site(site_id, _long_name(place.name), "hub" if is_hub else "school", place,
-                  region_id, vgs_calendar, is_hub or rng.random() < 0.75)
+            _site(
+                site_id,
+                _long_name(place.name),
+                "hub" if is_hub else "school",
+                place,
+                region_id,
+                vgs_calendar,
+                is_hub or rng.random() < 0.75,
+            )
         )
         notes[site_id] = place.note
     fagskoler = places_in(county, "fagskole")
     for place in fagskoler:
         site_id = slugify(place.name)
         sites.append(
-            _site(site_id, place.name, "fagskole", place, region_id, fagskole_cal, rng.random() < 0.5)
+            _site(
+                site_id, place.name, "fagskole", place, region_id, fagskole_cal, rng.random() < 0.5
+            )
         )
         notes[site_id] = place.note
     factories = places_in(county, "factory")
     depot_place = factories[0] if factories else hubs[0]
     depot_id = f"{slugify(depot_place.municipality)}-depot"
     sites.append(
-        _site(depot_id, f"Container depot, {depot_place.name}", "depot", depot_place,
-              region_id, None, True)
+        _site(
+            depot_id,
+            f"Container depot, {depot_place.name}",
+            "depot",
+            depot_place,
+            region_id,
+            None,
+            True,
+        )
     )
     calendars = {vgs_calendar: school_calendar(region_id, start, end)}
     if fagskoler:
         calendars[fagskole_cal] = fagskole_calendar(region_id, start, end)
-    region = Region(region_id, region_id, sites, [slugify(h.name) for h in hubs], depot_id,
-                    notes, calendars)
+    region = Region(
+        region_id, region_id, sites, [slugify(h.name) for h in hubs], depot_id, notes, calendars
+    )
     region.ferry_minutes = _ferry_minutes(region)
     return region
 
@@ -125,26 +151,41 @@ def _synthetic_region(number: int, rng: random.Random, start: dt.date, end: dt.d
     sites: list[dict[str, Any]] = []
     for k in range(1, 6):
         kind = "hub" if k <= 2 else "school"
-        sites.append({
-            "id": f"{region_id}-vgs-{k}",
-            "name": f"Synthetic school {k}, region {number}",
-            "kind": kind,
-            "lat": round(centre_lat + rng.uniform(-0.5, 0.5), 4),
-            "lon": round(centre_lon + rng.uniform(-1.0, 1.0), 4),
-            "calendar": calendar_id,
-            "container_pad": kind == "hub" or rng.random() < 0.75,
-            "region": region_id,
-        })
+        sites.append(
+            {
+                "id": f"{region_id}-vgs-{k}",
+                "name": f"Synthetic school {k}, region {number}",
+                "kind": kind,
+                "lat": round(centre_lat + rng.uniform(-0.5, 0.5), 4),
+                "lon": round(centre_lon + rng.uniform(-1.0, 1.0), 4),
+                "calendar": calendar_id,
+                "container_pad": kind == "hub" or rng.random() < 0.75,
+                "region": region_id,
+            }
+        )
     depot_id = f"{region_id}-depot"
-    sites.append({
-        "id": depot_id, "name": f"Synthetic container depot, region {number}", "kind": "depot",
-        "lat": round(centre_lat, 4), "lon": round(centre_lon, 4), "container_pad": True,
-        "region": region_id,
-    })
+    sites.append(
+        {
+            "id": depot_id,
+            "name": f"Synthetic container depot, region {number}",
+            "kind": "depot",
+            "lat": round(centre_lat, 4),
+            "lon": round(centre_lon, 4),
+            "container_pad": True,
+            "region": region_id,
+        }
+    )
     # No county facts exist for a made-up region, so every break is a default rule.
     calendars = {calendar_id: school_calendar(region_id, start, end)}
-    return Region(region_id, region_id, sites, [f"{region_id}-vgs-1", f"{region_id}-vgs-2"],
-                  depot_id, {}, calendars)
+    return Region(
+        region_id,
+        region_id,
+        sites,
+        [f"{region_id}-vgs-1", f"{region_id}-vgs-2"],
+        depot_id,
+        {},
+        calendars,
+    )
 
 
 def _pick_hubs(schools: list[Place]) -> list[Place]:
@@ -153,6 +194,7 @@ def _pick_hubs(schools: list[Place]) -> list[Place]:
     Spreading the two hubs leaves schools near neither, which is where a
     container earns its keep; that mirrors how counties place shared labs.
     """
+
     def score(place: Place) -> int:
         return sum(weight for word, weight in _HUB_KEYWORDS.items() if word in place.note)
 
@@ -160,7 +202,9 @@ def _pick_hubs(schools: list[Place]) -> list[Place]:
     rest = [s for s in schools if s is not first]
     if not rest:
         return [first]
-    second = max(rest, key=lambda s: (score(s), great_circle_km(first.lat, first.lon, s.lat, s.lon)))
+    second = max(
+        rest, key=lambda s: (score(s), great_circle_km(first.lat, first.lon, s.lat, s.lon))
+    )
     return [first, second]
 
 
@@ -169,9 +213,10 @@ def _ferry_minutes(region: Region) -> dict[str, dict[str, float]]:
     split = FERRY_SPLITS.get(region.county)
     if split is None:
         return {}
-    latitude, north_is_high, extra, _ferry = split
+    latitude, extra, _ferry = split
+
     def side(site: dict[str, Any]) -> bool:
-        return (site["lat"] >= latitude) == north_is_high
+        return float(site["lat"]) >= latitude
 
     out: dict[str, dict[str, float]] = {}
     for a in region.sites:
@@ -183,10 +228,16 @@ def _ferry_minutes(region: Region) -> dict[str, dict[str, float]]:
     return out
 
 
-def _site(site_id: str, name: str, kind: str, place: Place, region: str,
-          calendar: str | None, pad: bool) -> dict[str, Any]:
-    site: dict[str, Any] = {"id": site_id, "name": name, "kind": kind,
-                            "lat": place.lat, "lon": place.lon}
+def _site(
+    site_id: str, name: str, kind: str, place: Place, region: str, calendar: str | None, pad: bool
+) -> dict[str, Any]:
+    site: dict[str, Any] = {
+        "id": site_id,
+        "name": name,
+        "kind": kind,
+        "lat": place.lat,
+        "lon": place.lon,
+    }
     if calendar is not None:
         site["calendar"] = calendar
     site["container_pad"] = pad

@@ -1,0 +1,1 @@
+"""Realistic scenario data: Norwegian calendars, a seeded generator, shipped scenarios."""
