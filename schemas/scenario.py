@@ -138,6 +138,10 @@ class LockedSession(Strict):
     slot: Id
     resource: Id
     staff: Id | None = None
+    site: Id | None = Field(
+        default=None,
+        description="Where it is held (project addition): pins a container's position.",
+    )
 
 
 class Scenario(Strict):

@@ -30,6 +30,7 @@ class KeptLock:
     day: int
     slot: int
     staff: int | None
+    site: str | None  # pinned site; a container lock without one lets the model choose
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,8 @@ def _check_one(inst: Instance, lock: LockedSession) -> KeptLock | str:
         if req.equipment_type not in box.types:
             return f"{lock.resource} no longer carries {req.equipment_type}"
         sites = [box.start_site] + inst.pads_by_region.get(box.region, [])
+        if lock.site is not None:
+            sites = [s for s in sites if s == lock.site]
         blocked = box.blocked
     if day in blocked:
         return f"{lock.resource} is unavailable on {lock.date}"
@@ -113,4 +116,5 @@ def _check_one(inst: Instance, lock: LockedSession) -> KeptLock | str:
             return f"instructor {lock.staff} is unavailable on {lock.date}"
         if req.equipment_type not in person.types or req.part not in person.parts:
             return f"instructor {lock.staff} no longer teaches {req.equipment_type} ({req.part})"
-    return KeptLock(lock, r, kind, resource, lock.resource, day, slot, staff)
+    site = sites[0] if kind == FIXED else lock.site
+    return KeptLock(lock, r, kind, resource, lock.resource, day, slot, staff, site)

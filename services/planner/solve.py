@@ -134,7 +134,9 @@ def _constructive(inst: Instance, kept: Sequence[KeptLock], order: list[int]) ->
     seeded: list[Booking] = []
     skip: set[int] = set()
     for lock in kept:
-        box_away = lock.kind == CONTAINER and not _start_ok(inst, lock)
+        box_away = lock.kind == CONTAINER and (
+            lock.site not in (None, inst.boxes[lock.resource].start_site) or not _start_ok(inst, lock)
+        )
         if box_away:
             skip.add(lock.request)
     for lock in kept:
@@ -177,11 +179,13 @@ def _drop_unplaceable_locks(
     inst: Instance, kept: list[KeptLock], options_of: list[list[Option]]
 ) -> tuple[list[KeptLock], list[DisplacedLock]]:
     keys = {
-        (o.request, o.kind, o.resource, o.day, o.slot) for opts in options_of for o in opts
+        (o.request, o.kind, o.resource, o.day, o.slot, o.site) for opts in options_of for o in opts
     }
+    anywhere = {k[:5] for k in keys}
     ok, gone = [], []
     for lock in kept:
-        if (lock.request, lock.kind, lock.resource, lock.day, lock.slot) in keys:
+        key = (lock.request, lock.kind, lock.resource, lock.day, lock.slot)
+        if (key + (lock.site,) in keys) if lock.site else (key in anywhere):
             ok.append(lock)
         else:
             gone.append(

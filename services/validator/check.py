@@ -221,7 +221,7 @@ class _Checker:
         gone = {(d.request, d.index) for d in self.plan.displaced}
         for lock in self.sc.locked:
             s = have.get((lock.request, lock.index))
-            same = s is not None and (s.date, s.slot, s.resource) == (lock.date, lock.slot, lock.resource) and (lock.staff is None or s.staff == lock.staff)
+            same = s is not None and (s.date, s.slot, s.resource) == (lock.date, lock.slot, lock.resource) and (lock.staff is None or s.staff == lock.staff) and (lock.site is None or s.site == lock.site)
             if not same and (lock.request, lock.index) not in gone:
                 self.bad("8", f"locked session {lock.request}#{lock.index} changed and is not listed as displaced")
 

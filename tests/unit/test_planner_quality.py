@@ -198,8 +198,9 @@ def test_random_plans_are_valid_and_beat_fcfs(data: dict[str, Any], extra: st.Da
     data = dict(data)
     data["locked"] = [
         {"request": s.request, "index": s.index, "date": str(s.date), "slot": s.slot,
-         "resource": s.resource, **({"staff": s.staff} if s.staff else {})}
-        for s in picks
+         "resource": s.resource, **({"staff": s.staff} if s.staff else {}),
+         **({"site": s.site} if pin else {})}
+        for s, pin in zip(picks, extra.draw(st.lists(st.booleans(), min_size=3, max_size=3)), strict=False)
     ]
     day = extra.draw(st.integers(4, 15))
     data["closed"] = data["closed"] + [{"from": f"2027-01-{day:02d}", "to": f"2027-01-{day:02d}"}]
@@ -210,6 +211,7 @@ def test_random_plans_are_valid_and_beat_fcfs(data: dict[str, Any], extra: st.Da
     for s in picks:
         if (s.request, s.index) not in kept:
             assert any(
-                (x.request, x.index, x.date, x.slot, x.resource) == (s.request, s.index, s.date, s.slot, s.resource)
+                (x.request, x.index, x.date, x.slot, x.resource)
+                == (s.request, s.index, s.date, s.slot, s.resource)
                 for x in replanned.sessions
             )

@@ -54,12 +54,15 @@ def keep_locks(
     model: cp_model.CpModel, inst: Instance, v: PlanVars, kept: Sequence[KeptLock]
 ) -> set[int]:
     """Rule 8: a kept lock's session is chosen exactly when its request is served."""
-    by_key: dict[tuple[int, int, int, int, int], list[cp_model.IntVar]] = defaultdict(list)
+    by_key: dict[tuple[int, int, int, int, int], list[tuple[str, cp_model.IntVar]]] = (
+        defaultdict(list)
+    )
     for o, var in zip(v.options, v.x, strict=True):
-        by_key[(o.request, o.kind, o.resource, o.day, o.slot)].append(var)
+        by_key[(o.request, o.kind, o.resource, o.day, o.slot)].append((o.site, var))
     locked = set()
     for lock in kept:
-        terms = by_key.get((lock.request, lock.kind, lock.resource, lock.day, lock.slot), [])
+        found = by_key.get((lock.request, lock.kind, lock.resource, lock.day, lock.slot), [])
+        terms = [var for site, var in found if lock.site is None or site == lock.site]
         served = v.served.get(lock.request)
         if served is None:
             continue

@@ -1,0 +1,214 @@
+"""Event contracts on Kafka: one envelope, typed payloads, past-tense names.
+
+Every message is an :class:`Envelope` (CloudEvents-style: ``id``, ``type``
+with version, ``source``, ``time``, ``key``, ``data``) serialised as JSON.
+``key`` is the region: all events of a region share a partition, so one
+worker owns a region's state and sees its events in order. A breaking change
+to a payload is a new type version (``...v2``), never an edit of ``v1``.
+
+Topics (documented in ``docs/asyncapi.yaml``, generated from this module):
+
+========================  ===========================================  ====================
+topic                     types                                        producer -> consumer
+========================  ===========================================  ====================
+``hubplan.intake``        catalogue + booking events, optimiser        gateway, scheduler
+                          proposals                                    -> scheduler
+``hubplan.decisions``     BookingConfirmed / Waitlisted / Rejected /   scheduler -> gateway
+                          Cancelled                                    read side
+``hubplan.plans``         PlanChanged                                  scheduler -> gateway,
+                                                                       logistics
+``hubplan.deadletter``    DeadLettered (original bytes + reason)       all -> operators
+========================  ===========================================  ====================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from schemas.common import DateRange, Id, Strict
+from schemas.schedule import ContainerMove, Session, UnservedReason
+from schemas.scenario import (
+    Container,
+    Equipment,
+    Horizon,
+    Instructor,
+    Request,
+    Site,
+    Slot,
+    Travel,
+)
+
+INTAKE = "hubplan.intake"
+DECISIONS = "hubplan.decisions"
+PLANS = "hubplan.plans"
+DEADLETTER = "hubplan.deadletter"
+TOPICS = (INTAKE, DECISIONS, PLANS, DEADLETTER)
+
+
+class Envelope(Strict):
+    """The one wrapper every Kafka message has."""
+
+    id: str = Field(min_length=1, max_length=128, description="Unique event id (dedupe key).")
+    type: str = Field(pattern=r"^hubplan\.[a-z.-]+\.v\d+$", description="e.g. hubplan.booking.requested.v1")
+    source: str = Field(min_length=1, description="Producing service, e.g. 'gateway'.")
+    time: dt.datetime = Field(description="When the event happened (UTC).")
+    key: str = Field(min_length=1, max_length=128, description="Partition key: the region.")
+    data: dict[str, Any] = Field(description="The typed payload, see the type's model.")
+
+
+# -- catalogue ---------------------------------------------------------------
+class RegionCatalogue(Strict):
+    """A region's world: everything but requests, as in the scenario format."""
+
+    horizon: Horizon
+    slots: list[Slot] = Field(min_length=1)
+    weekdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+    calendars: dict[Id, list[DateRange]] = Field(default_factory=dict)
+    closed: list[DateRange] = Field(default_factory=list)
+    sites: list[Site] = Field(min_length=1)
+    travel: Travel = Field(default_factory=Travel)
+    equipment: list[Equipment] = Field(default_factory=list)
+    containers: list[Container] = Field(default_factory=list)
+    staff: list[Instructor] | None = None
+
+
+class CatalogueLoaded(Strict):
+    """An operator loaded (or replaced) a region's catalogue."""
+
+    TYPE: ClassVar[str] = "hubplan.catalogue.loaded.v1"
+    region: Id
+    scenario: str | None = Field(default=None, description="Name of the scenario it came from.")
+    catalogue: RegionCatalogue
+
+
+ResourceKind = Literal["equipment", "container", "staff", "site", "calendar", "closed"]
+
+
+class ResourceChanged(Strict):
+    """One catalogue object added, replaced or removed."""
+
+    TYPE: ClassVar[str] = "hubplan.resource.changed.v1"
+    region: Id
+    kind: ResourceKind
+    op: Literal["upsert", "remove"]
+    id: str = Field(min_length=1, description="Object id (calendar id; 'closed' for closures).")
+    value: dict[str, Any] | list[Any] | None = Field(
+        default=None, description="The new object in scenario format (upsert only)."
+    )
+
+
+# -- bookings ----------------------------------------------------------------
+class BookingRequested(Strict):
+    TYPE: ClassVar[str] = "hubplan.booking.requested.v1"
+    request: Request
+    requested_by: str = Field(description="Principal that submitted it (token name).")
+
+
+class BookingCancelled(Strict):
+    TYPE: ClassVar[str] = "hubplan.booking.cancelled.v1"
+    request_id: Id
+    cancelled_by: str
+    reason: str | None = None
+
+
+class PlanProposed(Strict):
+    """The background optimiser's result, applied only if the region is unchanged."""
+
+    TYPE: ClassVar[str] = "hubplan.plan.proposed.v1"
+    region: Id
+    base_version: int = Field(ge=0, description="Region version the proposal was computed on.")
+    promote: dict[Id, list[Session]] = Field(description="Waitlisted request -> its new sessions.")
+    moves: list[ContainerMove]
+
+
+# -- decisions ---------------------------------------------------------------
+class BookingConfirmed(Strict):
+    TYPE: ClassVar[str] = "hubplan.booking.confirmed.v1"
+    request_id: Id
+    site: Id
+    sessions: list[Session]
+    via: Literal["insert", "optimiser", "replay"] = "insert"
+
+
+class BookingWaitlisted(Strict):
+    TYPE: ClassVar[str] = "hubplan.booking.waitlisted.v1"
+    request_id: Id
+    site: Id
+    reason: UnservedReason
+    detail: str
+
+
+class BookingRejected(Strict):
+    TYPE: ClassVar[str] = "hubplan.booking.rejected.v1"
+    request_id: str
+    site: str | None = None
+    errors: list[dict[str, str]] = Field(description="[{field, message}] of what is wrong.")
+
+
+class BookingCancellationConfirmed(Strict):
+    TYPE: ClassVar[str] = "hubplan.booking.cancellation-confirmed.v1"
+    request_id: Id
+    site: Id
+    freed_sessions: int = Field(ge=0)
+
+
+class PlanChanged(Strict):
+    TYPE: ClassVar[str] = "hubplan.plan.changed.v1"
+    region: Id
+    version: int = Field(ge=0)
+    cause: str = Field(description="What changed it: insert, cancel, optimiser, catalogue.")
+    served_value: int = Field(ge=0)
+    requested_value: int = Field(ge=0)
+    sessions: int = Field(ge=0)
+    waitlisted: int = Field(ge=0)
+    moves: list[ContainerMove]
+
+
+class DeadLettered(Strict):
+    TYPE: ClassVar[str] = "hubplan.deadletter.recorded.v1"
+    topic: str
+    partition: int
+    offset: int
+    reason: str = Field(description="Why the message could not be processed.")
+    errors: list[dict[str, str]] = Field(default_factory=list)
+    original_base64: str = Field(description="The message value exactly as received.")
+    original_key: str | None = None
+
+
+PAYLOADS: dict[str, type[Strict]] = {
+    m.TYPE: m
+    for m in (
+        CatalogueLoaded,
+        ResourceChanged,
+        BookingRequested,
+        BookingCancelled,
+        PlanProposed,
+        BookingConfirmed,
+        BookingWaitlisted,
+        BookingRejected,
+        BookingCancellationConfirmed,
+        PlanChanged,
+        DeadLettered,
+    )
+}
+
+
+def type_of(payload: Strict) -> str:
+    return str(getattr(type(payload), "TYPE"))
+
+
+def envelope(payload: Strict, *, key: str, source: str, event_id: str | None = None) -> Envelope:
+    """Wrap a payload; ``event_id`` defaults to a fresh UUID."""
+    return Envelope(
+        id=event_id or str(uuid.uuid4()),
+        type=type_of(payload),
+        source=source,
+        time=dt.datetime.now(dt.UTC),
+        key=key,
+        data=payload.model_dump(mode="json", by_alias=True, exclude_none=True),
+    )
+

@@ -1,0 +1,54 @@
+"""Bytes <-> events: the only place that knows the wire format (JSON).
+
+``decode`` never raises anything but :class:`WireError`, whose ``reason`` is
+short and stable (it becomes a dead-letter label) and whose ``errors`` name
+the fields at fault.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.common import Strict, describe_errors
+from schemas.events import PAYLOADS, Envelope
+
+
+class WireError(Exception):
+    """A message that cannot become an event."""
+
+    def __init__(self, reason: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(reason if not errors else f"{reason}: {errors[0]['field']}: {errors[0]['message']}")
+        self.reason = reason
+        self.errors = errors or []
+
+
+def encode(event: Envelope) -> bytes:
+    return event.model_dump_json(by_alias=True, exclude_none=True).encode()
+
+
+def decode(raw: bytes | None) -> tuple[Envelope, Strict]:
+    """Parse and validate an envelope and its typed payload."""
+    if raw is None:
+        raise WireError("empty-message")
+    try:
+        body: Any = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WireError("not-json", [{"field": "(root)", "message": str(exc)}]) from None
+    if not isinstance(body, dict):
+        raise WireError("not-an-envelope", [{"field": "(root)", "message": "expected an object"}])
+    try:
+        event = Envelope.model_validate_json(raw)
+    except ValidationError as exc:
+        raise WireError("bad-envelope", describe_errors(exc)) from None
+    model = PAYLOADS.get(event.type)
+    if model is None:
+        raise WireError("unknown-type", [{"field": "type", "message": f"unknown event type {event.type}"}])
+    try:
+        payload = model.model_validate_json(json.dumps(body["data"]))
+    except ValidationError as exc:
+        errors = [{"field": f"data.{e['field']}", "message": e["message"]} for e in describe_errors(exc)]
+        raise WireError("schema-invalid", errors) from None
+    return event, payload
