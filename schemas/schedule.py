@@ -70,6 +70,7 @@ class Displaced(Strict):
     slot: Id
     resource: Id
     staff: Id | None = None
+    site: Id | None = None
     reason: str = Field(description="Why the locked session could not be kept.")
 
 
