@@ -1,0 +1,139 @@
+"""The streaming fast path: decide one request against a region's live plan.
+
+Confirmed sessions stay where they are and containers stay where the current
+plan puts them; a new request takes its earliest feasible sessions around
+them (the same placement as the greedy seed) or is waitlisted with a reason.
+A ``LivePlan`` keeps the indexed instance and occupancy between calls, so a
+decision costs time proportional to the request, not to the region.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from schemas.schedule import ContainerMove, Session, Unserved
+from schemas.scenario import Request, Scenario
+from services.planner.greedy import place_request
+from services.planner.instance import Instance, build_instance
+from services.planner.ledger import Booking, Ledger
+from services.planner.options import CONTAINER, FIXED, Candidate, candidates, staff_days
+from services.planner.reasons import explain_unserved
+
+
+class LivePlan:
+    def __init__(
+        self,
+        scenario: Scenario,
+        confirmed: dict[str, Sequence[Session]],
+        moves: Sequence[ContainerMove] = (),
+    ) -> None:
+        """``scenario`` holds the catalogue and every known request; ``confirmed``
+        the sessions already promised (kept exactly as they are)."""
+        self.inst: Instance = build_instance(scenario.model_copy(update={"locked": []}))
+        self.ledger = Ledger(self.inst)
+        self.staffed = staff_days(self.inst)
+        self.positions = positions(self.inst, moves)
+        self.units_taken: set[tuple[str, int, int]] = set()
+        self.bookings: dict[str, list[Booking]] = {}
+        staff_index = {p.id: i for i, p in enumerate(self.inst.staff or [])}
+        for rid, sessions in confirmed.items():
+            r = self.inst.request_index[rid]
+            booked = [self._booking_of(r, s, staff_index) for s in sessions]
+            for b in booked:
+                self._take(b)
+            self.bookings[rid] = booked
+
+    # -- public ----------------------------------------------------------
+    def add(self, req: Request) -> list[Session] | Unserved:
+        """Place a new (or waitlisted) request now, or say why not."""
+        r = self.inst.request_index.get(req.id)
+        if r is None:
+            r = len(self.inst.requests)
+            self.inst.requests.append(req)
+            self.inst.request_index[req.id] = r
+        if req.id in self.bookings:
+            return self.sessions(req.id)
+        placed = place_request(self.inst, self.ledger, r, self._candidates(req))
+        if placed is None:
+            return explain_unserved(self.inst, r, crowded_code="no-capacity")
+        for b in placed:
+            self.ledger.release(b)  # _take books it again, with a unit name
+            self._take(b)
+        self.bookings[req.id] = placed
+        return self.sessions(req.id)
+
+    def cancel(self, request_id: str) -> int:
+        """Free a request's sessions; returns how many were freed."""
+        booked = self.bookings.pop(request_id, [])
+        for b in booked:
+            self.ledger.release(b)
+            self.units_taken.discard((b.unit or "", b.day, b.slot))
+        return len(booked)
+
+    def sessions(self, request_id: str) -> list[Session]:
+        staff = self.inst.staff or []
+        return [
+            Session(
+                request=request_id,
+                index=b.index,
+                date=self.inst.days[b.day],
+                slot=self.inst.slot_ids[b.slot],
+                site=b.site,
+                resource=b.unit or "",
+                staff=staff[b.staff].id if b.staff is not None else None,
+                travel_minutes=round(b.travel, 1),
+            )
+            for b in sorted(self.bookings.get(request_id, []), key=lambda b: b.index)
+        ]
+
+    # -- internals -------------------------------------------------------
+    def _candidates(self, req: Request) -> list[Candidate]:
+        """Candidates with containers only where the current plan has them."""
+        out = []
+        for c in candidates(self.inst, req, self.staffed):
+            if c.kind == CONTAINER:
+                where = self.positions[c.resource]
+                days = tuple(k for k in c.days if where[k] == c.site)
+                if days:
+                    out.append(replace(c, days=days))
+            else:
+                out.append(c)
+        return out
+
+    def _take(self, b: Booking) -> None:
+        if b.kind == FIXED and b.unit is None:
+            pool = self.inst.pools[b.resource]
+            b.unit = next(u for u in pool.units if (u, b.day, b.slot) not in self.units_taken)
+        elif b.kind == CONTAINER:
+            b.unit = self.inst.boxes[b.resource].id
+        self.units_taken.add((b.unit or "", b.day, b.slot))
+        self.ledger.book(b)
+
+    def _booking_of(self, r: int, s: Session, staff_index: dict[str, int]) -> Booking:
+        inst = self.inst
+        day = bisect.bisect_left(inst.days, s.date)
+        slot = inst.slot_ids.index(s.slot)
+        if s.resource in inst.pool_of_unit:
+            kind, resource = FIXED, inst.pool_of_unit[s.resource]
+        else:
+            kind, resource = CONTAINER, inst.box_index[s.resource]
+        travel = inst.travel.car_minutes(inst.requests[r].site, s.site)
+        staff = staff_index.get(s.staff) if s.staff else None
+        return Booking(r, s.index, kind, resource, day, slot, s.site, travel, staff, s.resource)
+
+
+def positions(inst: Instance, moves: Iterable[ContainerMove]) -> list[list[str | None]]:
+    """Where each container stands on each working day (None: moving or in setup)."""
+    out: list[list[str | None]] = []
+    for box in inst.boxes:
+        where: list[str | None] = [box.start_site] * len(inst.days)
+        mine = sorted((m for m in moves if m.container == box.id), key=lambda m: m.depart)
+        for m in mine:
+            depart = bisect.bisect_left(inst.days, m.depart)
+            ready = bisect.bisect_left(inst.days, m.ready)
+            for k in range(depart, len(inst.days)):
+                where[k] = None if k < ready else m.to
+        out.append(where)
+    return out
