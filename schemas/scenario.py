@@ -226,6 +226,16 @@ def _cross_problems(s: Scenario) -> list[str]:
     return problems
 
 
+def request_problems(scenario: Scenario, req: Request, path: str = "request") -> list[str]:
+    """Problems of one request against a scenario's catalogue (``path: message``)."""
+    sites = {x.id: x for x in scenario.sites}
+    parts = {slot.part for slot in scenario.slots}
+    return [
+        p.replace("requests[0]", path, 1)
+        for p in _request_problems(scenario, 0, req, sites, parts)
+    ]
+
+
 def _request_problems(
     s: Scenario, i: int, req: Request, sites: dict[str, Site], parts: set[str]
 ) -> list[str]:

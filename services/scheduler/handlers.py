@@ -1,0 +1,353 @@
+"""What the scheduler does with each event: pure logic over a ``Store``.
+
+The Faust agent only decodes, calls :meth:`Scheduler.handle` and sends what
+comes back, so everything here runs in unit tests with plain dicts.
+
+At-least-once delivery is made safe here: an event id already in ``seen``,
+or a request id already known, is not applied again; instead the request's
+*current* decision is re-emitted (harmless for readers that keep the latest).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.common import Strict, describe_errors
+from schemas.events import (
+    DECISIONS,
+    PLANS,
+    BookingCancellationConfirmed,
+    BookingCancelled,
+    BookingConfirmed,
+    BookingRejected,
+    BookingRequested,
+    BookingWaitlisted,
+    CatalogueLoaded,
+    Envelope,
+    PlanChanged,
+    PlanProposed,
+    RegionCatalogue,
+    ResourceChanged,
+    envelope,
+)
+from schemas.scenario import Request, request_problems
+from schemas.schedule import Session, Unserved
+from services.scheduler.catalogue_edit import CatalogueChangeError, apply_change
+from services.scheduler.state import RegionRuntime, Store, load_runtime, scenario_of
+
+
+@dataclass(frozen=True)
+class Out:
+    topic: str
+    event: Envelope
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What handling one event produced, for the agent and for metrics."""
+
+    messages: list[Out]
+    kind: str  # e.g. "confirmed", "waitlisted", "duplicate", "stale-proposal"
+    region: str | None = None
+    dead_letter: tuple[str, list[dict[str, str]]] | None = None  # (reason, errors)
+
+
+class InvalidEvent(Exception):
+    """A well-formed event that contradicts the state (goes to the dead-letter topic)."""
+
+    def __init__(self, reason: str, errors: list[dict[str, str]]) -> None:
+        super().__init__(
+            f"{reason}: {errors[0]['field']}: {errors[0]['message']}" if errors else reason
+        )
+        self.reason, self.errors = reason, errors
+
+
+class Scheduler:
+    def __init__(
+        self, store: Store, source: str = "scheduler", clock: Callable[[], float] = time.monotonic
+    ):
+        self.store = store
+        self.source = source
+        self.clock = clock
+        self.cache: dict[str, RegionRuntime] = {}
+
+    # -- entry -------------------------------------------------------------
+    def handle(self, event: Envelope, payload: Strict) -> Outcome:
+        if event.id in self.store.seen:
+            return self._replay(event, payload)
+        try:
+            out = self._dispatch(event, payload)
+        except InvalidEvent as exc:
+            out = Outcome([], "dead-letter", event.key, dead_letter=(exc.reason, exc.errors))
+        self.store.seen[event.id] = 1
+        return out
+
+    def _dispatch(self, event: Envelope, payload: Strict) -> Outcome:
+        if isinstance(payload, BookingRequested):
+            return self._requested(event, payload)
+        if isinstance(payload, BookingCancelled):
+            return self._cancelled(event, payload)
+        if isinstance(payload, CatalogueLoaded):
+            data = payload.catalogue.model_dump(mode="json", by_alias=True, exclude_none=True)
+            return self._catalogue(payload.region, data, "catalogue")
+        if isinstance(payload, ResourceChanged):
+            return self._resource_changed(payload)
+        if isinstance(payload, PlanProposed):
+            return self._proposal(payload)
+        return Outcome([], "ignored", event.key)
+
+    def runtime(self, region: str) -> RegionRuntime | None:
+        rt = self.cache.get(region)
+        if rt is None:
+            rt = load_runtime(self.store, region)
+            if rt is not None:
+                self.cache[region] = rt
+        return rt
+
+    def forget(self) -> None:
+        """Drop every cache (partitions moved; the tables are the truth)."""
+        self.cache.clear()
+
+    # -- bookings ----------------------------------------------------------
+    def _requested(self, event: Envelope, p: BookingRequested) -> Outcome:
+        req, region = p.request, event.key
+        if req.id in self.store.bookings:
+            return Outcome([self._current_decision(req.id)], "duplicate", region)
+        rt = self.runtime(region)
+        if rt is None:
+            return self._reject(
+                req.id,
+                req.site,
+                region,
+                [{"field": "key", "message": f"region '{region}' has no catalogue"}],
+            )
+        base = scenario_of(rt.catalogue, [], region)
+        problems = request_problems(base, req, "data.request")
+        if problems:
+            errors = [
+                {"field": x.split(": ", 1)[0], "message": x.split(": ", 1)[1]} for x in problems
+            ]
+            return self._reject(req.id, req.site, region, errors)
+        rt.requests[req.id] = req
+        decided = rt.live.add(req)
+        if isinstance(decided, Unserved):
+            self._record(rt, req, "waitlisted", reason=decided.reason, detail=decided.detail)
+            rt.waitlist.add(req.id)
+            kind = "waitlisted"
+        else:
+            self._record(rt, req, "confirmed", sessions=decided)
+            kind = "confirmed"
+        self._touch(rt)
+        return Outcome(
+            [self._current_decision(req.id), self._plan_changed(rt, "insert")], kind, region
+        )
+
+    def _cancelled(self, event: Envelope, p: BookingCancelled) -> Outcome:
+        rec = self.store.bookings.get(p.request_id)
+        if rec is None or rec["status"] in ("cancelled", "rejected"):
+            msgs = [self._current_decision(p.request_id)] if rec else []
+            return Outcome(msgs, "cancel-noop", event.key)
+        rt = self.runtime(rec["region"])
+        assert rt is not None
+        freed = rt.live.cancel(p.request_id)
+        rt.waitlist.discard(p.request_id)
+        self._record(rt, rt.requests[p.request_id], "cancelled", sessions=[])
+        rt.requests.pop(p.request_id, None)
+        rt.status.pop(p.request_id, None)
+        msgs = [
+            self._decision_out(
+                rt.region,
+                BookingCancellationConfirmed(
+                    request_id=p.request_id, site=rec["request"]["site"], freed_sessions=freed
+                ),
+            )
+        ]
+        msgs += self._promote(rt)
+        self._touch(rt)
+        msgs.append(self._plan_changed(rt, "cancel"))
+        return Outcome(msgs, "cancelled", rt.region)
+
+    def _promote(self, rt: RegionRuntime) -> list[Out]:
+        """Try waitlisted requests again, first come first served."""
+        out = []
+        for req in rt.waitlisted_in_order():
+            decided = rt.live.add(req)
+            if isinstance(decided, list):
+                rt.waitlist.discard(req.id)
+                self._record(rt, req, "confirmed", sessions=decided)
+                out.append(self._current_decision(req.id))
+        return out
+
+    # -- catalogue ---------------------------------------------------------
+    def _catalogue(self, region: str, catalogue: dict[str, Any], cause: str) -> Outcome:
+        try:
+            checked = RegionCatalogue.model_validate(catalogue, strict=False)
+            scenario_of(checked, [], region)
+        except ValidationError as exc:
+            raise InvalidEvent("catalogue-invalid", describe_errors(exc)) from None
+        if {s.region for s in checked.sites} != {region}:
+            raise InvalidEvent(
+                "catalogue-invalid",
+                [
+                    {
+                        "field": "data.catalogue.sites",
+                        "message": f"every site must be in region '{region}'",
+                    }
+                ],
+            )
+        self.store.catalogues[region] = catalogue
+        self.cache.pop(region, None)
+        rt = self.runtime(region)
+        assert rt is not None
+        msgs: list[Out] = []
+        for rid, status in rt.status.items():  # bookings the new catalogue could not keep
+            rec = self.store.bookings[rid]
+            if status == "waitlisted" and rec["status"] == "confirmed":
+                self._record(
+                    rt,
+                    rt.requests[rid],
+                    "waitlisted",
+                    reason="no-capacity",
+                    detail="the catalogue changed and the booked unit or date is gone",
+                )
+                msgs.append(self._current_decision(rid))
+        msgs += self._promote(rt)
+        self._touch(rt)
+        msgs.append(self._plan_changed(rt, cause))
+        return Outcome(msgs, "catalogue", region)
+
+    def _resource_changed(self, p: ResourceChanged) -> Outcome:
+        current = self.store.catalogues.get(p.region)
+        if current is None:
+            return Outcome([], "catalogue-missing", p.region)
+        try:
+            changed = apply_change(current, p)
+        except CatalogueChangeError as exc:
+            raise InvalidEvent(
+                "catalogue-change-invalid", [{"field": "data", "message": str(exc)}]
+            ) from None
+        return self._catalogue(p.region, changed, f"resource:{p.kind}")
+
+    # -- optimiser ---------------------------------------------------------
+    def _proposal(self, p: PlanProposed) -> Outcome:
+        rt = self.runtime(p.region)
+        if rt is None or rt.version != p.base_version:
+            if rt is not None:
+                rt.dirty = True  # try again on the newer state
+            return Outcome([], "stale-proposal", p.region)
+        meta = dict(self.store.regions.get(p.region) or {})
+        meta["moves"] = [
+            m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in p.moves
+        ]
+        self.store.regions[p.region] = meta
+        promoted = {rid: s for rid, s in p.promote.items() if rid in rt.waitlist}
+        for rid, sessions in promoted.items():
+            self._record(rt, rt.requests[rid], "confirmed", sessions=sessions)
+        self.cache.pop(p.region, None)
+        rt = self.runtime(p.region)
+        assert rt is not None
+        self._touch(rt, optimised=True)
+        msgs = [self._current_decision(rid, via="optimiser") for rid in promoted]
+        msgs.append(self._plan_changed(rt, "optimiser"))
+        return Outcome(msgs, "optimised", p.region)
+
+    # -- records and messages ------------------------------------------------
+    def _record(
+        self,
+        rt: RegionRuntime,
+        req: Request,
+        status: str,
+        *,
+        sessions: list[Session] | None = None,
+        reason: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        old = self.store.bookings.get(req.id) or {}
+        self.store.bookings[req.id] = {
+            "region": rt.region,
+            "request": req.model_dump(mode="json"),
+            "status": status,
+            "sessions": [s.model_dump(mode="json", exclude_none=True) for s in sessions or []],
+            "reason": reason,
+            "detail": detail,
+            "seq": int(old.get("seq", 0)) + 1,
+        }
+        rt.status[req.id] = status  # type: ignore[assignment]
+
+    def _touch(self, rt: RegionRuntime, optimised: bool = False) -> None:
+        rt.version += 1
+        rt.dirty = not optimised and bool(rt.waitlist)
+        rt.changed_at = self.clock()
+        meta = dict(self.store.regions.get(rt.region) or {"moves": []})
+        meta["version"] = rt.version
+        self.store.regions[rt.region] = meta
+
+    def _reject(
+        self, rid: str, site: str | None, region: str, errors: list[dict[str, str]]
+    ) -> Outcome:
+        self.store.bookings[rid] = {
+            "region": region,
+            "request": None,
+            "status": "rejected",
+            "sessions": [],
+            "reason": "invalid",
+            "detail": "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            "errors": errors,
+            "site": site,
+            "seq": 1,
+        }
+        out = self._decision_out(region, BookingRejected(request_id=rid, site=site, errors=errors))
+        return Outcome([out], "rejected", region, dead_letter=("unknown-reference", errors))
+
+    def _current_decision(self, rid: str, via: str = "insert") -> Out:
+        rec = self.store.bookings[rid]
+        region = rec["region"]
+        site = (rec.get("request") or {}).get("site") or rec.get("site")
+        status = rec["status"]
+        payload: Strict
+        if status == "confirmed":
+            payload = BookingConfirmed(
+                request_id=rid,
+                site=site,
+                via=via,  # type: ignore[arg-type]
+                sessions=[Session.model_validate(s, strict=False) for s in rec["sessions"]],
+            )
+        elif status == "waitlisted":
+            payload = BookingWaitlisted(
+                request_id=rid, site=site, reason=rec["reason"], detail=rec["detail"]
+            )
+        elif status == "cancelled":
+            payload = BookingCancellationConfirmed(request_id=rid, site=site, freed_sessions=0)
+        else:
+            payload = BookingRejected(request_id=rid, site=site, errors=rec.get("errors") or [])
+        return self._decision_out(region, payload)
+
+    def _decision_out(self, region: str, payload: Strict) -> Out:
+        return Out(DECISIONS, envelope(payload, key=region, source=self.source))
+
+    def _plan_changed(self, rt: RegionRuntime, cause: str) -> Out:
+        confirmed = [r for r, s in rt.status.items() if s == "confirmed"]
+        payload = PlanChanged(
+            region=rt.region,
+            version=rt.version,
+            cause=cause,
+            served_value=sum(rt.requests[r].value for r in confirmed),
+            requested_value=sum(rt.requests[r].value for r in rt.status),
+            sessions=sum(rt.requests[r].sessions for r in confirmed),
+            waitlisted=len(rt.waitlist),
+            moves=rt.moves,
+        )
+        return Out(PLANS, envelope(payload, key=rt.region, source=self.source))
+
+    def _replay(self, event: Envelope, payload: Strict) -> Outcome:
+        rid = getattr(payload, "request_id", None) or getattr(
+            getattr(payload, "request", None), "id", None
+        )
+        if rid and rid in self.store.bookings:
+            return Outcome([self._current_decision(rid, via="replay")], "duplicate", event.key)
+        return Outcome([], "duplicate", event.key)

@@ -1,0 +1,177 @@
+"""A region's state: plain JSON records in tables, and a live planning cache.
+
+Tables (Faust tables in production, dicts in tests) hold only JSON-able
+values (faust-streaming #556/#632: custom serialisers are ignored in tables):
+
+* ``catalogues[region]`` -> the region's catalogue (scenario format);
+* ``regions[region]``    -> ``{"version", "moves"}``;
+* ``bookings[request]``  -> ``{"region", "request", "status", "sessions",
+  "reason", "detail", "seq"}``;
+* ``seen[event_id]``     -> 1, for at-least-once dedupe.
+
+The :class:`RegionRuntime` (a ``LivePlan`` plus indexes) is derived from the
+tables and can be dropped and rebuilt at any time, e.g. after a rebalance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from schemas.events import RegionCatalogue
+from schemas.scenario import SCENARIO_FORMAT, LockedSession, Request, Scenario
+from schemas.schedule import SCHEDULE_FORMAT, ContainerMove, Session
+from services.planner.insert import LivePlan
+
+Status = Literal["confirmed", "waitlisted", "rejected", "cancelled"]
+Table = MutableMapping[str, Any]
+
+
+@dataclass
+class Store:
+    catalogues: Table
+    regions: Table
+    bookings: Table
+    seen: Table
+
+
+@dataclass
+class RegionRuntime:
+    region: str
+    catalogue: RegionCatalogue
+    requests: dict[str, Request]
+    status: dict[str, Status]
+    live: LivePlan
+    moves: list[ContainerMove]
+    version: int
+    dirty: bool = True  # the optimiser has not looked at it since the last change
+    solving: bool = False
+    changed_at: float = 0.0
+    waitlist: set[str] = field(default_factory=set)
+
+    def waitlisted_in_order(self) -> list[Request]:
+        return sorted(
+            (self.requests[r] for r in self.waitlist),
+            key=lambda q: (q.submitted_at.astimezone(dt.UTC), q.id),
+        )
+
+
+def scenario_of(catalogue: RegionCatalogue, requests: list[Request], name: str) -> Scenario:
+    return Scenario.model_validate(
+        {
+            "format": SCENARIO_FORMAT,
+            "name": name,
+            **{k: getattr(catalogue, k) for k in RegionCatalogue.model_fields},
+            "requests": requests,
+        }
+    )
+
+
+def load_runtime(store: Store, region: str) -> RegionRuntime | None:
+    """Rebuild a region's cache from the tables (None: no catalogue yet)."""
+    raw = store.catalogues.get(region)
+    if raw is None:
+        return None
+    catalogue = RegionCatalogue.model_validate(raw, strict=False)
+    meta = store.regions.get(region) or {"version": 0, "moves": []}
+    requests: dict[str, Request] = {}
+    status: dict[str, Status] = {}
+    confirmed: dict[str, list[Session]] = {}
+    for rid, rec in list(store.bookings.items()):
+        if rec.get("region") != region or rec["status"] not in ("confirmed", "waitlisted"):
+            continue
+        requests[rid] = Request.model_validate(rec["request"], strict=False)
+        status[rid] = rec["status"]
+        if rec["status"] == "confirmed":
+            confirmed[rid] = [Session.model_validate(s, strict=False) for s in rec["sessions"]]
+    moves = [ContainerMove.model_validate(m, strict=False) for m in meta.get("moves", [])]
+    scenario = scenario_of(catalogue, list(requests.values()), region)
+    live = LivePlan(scenario, _bookable(scenario, confirmed), moves)
+    runtime = RegionRuntime(
+        region=region,
+        catalogue=catalogue,
+        requests=requests,
+        status=status,
+        live=live,
+        moves=moves,
+        version=int(meta.get("version", 0)),
+        waitlist={r for r, s in status.items() if s == "waitlisted"},
+    )
+    for rid in confirmed:
+        if rid not in live.bookings:  # no longer bookable in this catalogue
+            runtime.status[rid] = "waitlisted"
+            runtime.waitlist.add(rid)
+    return runtime
+
+
+def _bookable(scenario: Scenario, confirmed: dict[str, list[Session]]) -> dict[str, list[Session]]:
+    """Confirmed sessions whose slot, unit and date still exist in the catalogue."""
+    units = {e.id for e in scenario.equipment} | {c.id for c in scenario.containers}
+    slots = {s.id for s in scenario.slots}
+    h = scenario.horizon
+    return {
+        rid: sessions
+        for rid, sessions in confirmed.items()
+        if all(
+            s.resource in units and s.slot in slots and h.start <= s.date <= h.end for s in sessions
+        )
+    }
+
+
+def locks_of(runtime: RegionRuntime) -> list[LockedSession]:
+    """Every confirmed session as a lock pinned to its site (for the optimiser)."""
+    out = []
+    for rid, status in runtime.status.items():
+        if status != "confirmed":
+            continue
+        for s in runtime.live.sessions(rid):
+            out.append(
+                LockedSession(
+                    request=rid,
+                    index=s.index,
+                    date=s.date,
+                    slot=s.slot,
+                    resource=s.resource,
+                    staff=s.staff,
+                    site=s.site,
+                )
+            )
+    return out
+
+
+def snapshot(runtime: RegionRuntime) -> Scenario:
+    """The region as a scenario: confirmed + waitlisted requests, confirmed sessions locked."""
+    active = [
+        runtime.requests[r] for r, s in runtime.status.items() if s in ("confirmed", "waitlisted")
+    ]
+    base = scenario_of(runtime.catalogue, active, f"{runtime.region}@v{runtime.version}")
+    return base.model_copy(update={"locked": locks_of(runtime)})
+
+
+def plan_document(runtime: RegionRuntime) -> dict[str, Any]:
+    """The region's current plan in the schedule format (for exports and tests)."""
+    sessions = [
+        s for r, st in runtime.status.items() if st == "confirmed" for s in runtime.live.sessions(r)
+    ]
+    served = {s.request for s in sessions}
+    value = sum(runtime.requests[r].value for r in served)
+    return {
+        "format": SCHEDULE_FORMAT,
+        "scenario": f"{runtime.region}@v{runtime.version}",
+        "sessions": [s.model_dump(mode="json", exclude_none=True) for s in sessions],
+        "container_moves": [
+            m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in runtime.moves
+        ],
+        "metrics": {
+            "served_value": value,
+            "requested_value": sum(
+                runtime.requests[r].value
+                for r in runtime.status
+                if runtime.status[r] in ("confirmed", "waitlisted")
+            ),
+            "container_km": round(sum(m.km for m in runtime.moves), 1),
+            "solve_seconds": 0.0,
+        },
+    }

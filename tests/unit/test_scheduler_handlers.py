@@ -1,0 +1,111 @@
+"""Scheduler logic on plain dicts: decisions, dedupe, cancel/promote, dead letters."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from schemas.events import (
+    BookingCancelled,
+    BookingRequested,
+    CatalogueLoaded,
+    PlanProposed,
+    RegionCatalogue,
+    envelope,
+)
+from schemas.scenario import Request
+from services.scheduler.handlers import Scheduler
+from services.scheduler.state import Store, snapshot
+from tests.builders import request, world
+
+DAY = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+
+
+def fresh() -> Scheduler:
+    sched = Scheduler(Store({}, {}, {}, {}))
+    data = world()
+    cat = RegionCatalogue.model_validate_json(json.dumps({k: v for k, v in data.items() if k not in ("format", "name", "requests")}))
+    sched.handle(envelope(CatalogueLoaded(region="r", catalogue=cat), key="r", source="t"), CatalogueLoaded(region="r", catalogue=cat))
+    return sched
+
+
+def ask(sched: Scheduler, rid: str, event_id: str | None = None, **fields: Any):
+    req = Request.model_validate_json(json.dumps(request(rid, **fields)))
+    payload = BookingRequested(request=req, requested_by="test")
+    return sched.handle(envelope(payload, key="r", source="t", event_id=event_id), payload)
+
+
+def decision_types(outcome) -> list[str]:
+    return [m.event.type for m in outcome.messages if m.topic == "hubplan.decisions"]
+
+
+def test_confirm_then_waitlist_then_promote_on_cancel() -> None:
+    s = fresh()
+    assert ask(s, "a", **DAY).kind == "confirmed"
+    assert ask(s, "b", **DAY).kind == "confirmed"
+    third = ask(s, "c", **DAY)
+    assert third.kind == "waitlisted"
+    assert s.store.bookings["c"]["reason"] == "no-capacity"
+    cancel = BookingCancelled(request_id="a", cancelled_by="test")
+    out = s.handle(envelope(cancel, key="r", source="t"), cancel)
+    assert decision_types(out) == [
+        "hubplan.booking.cancellation-confirmed.v1",
+        "hubplan.booking.confirmed.v1",
+    ]
+    assert s.store.bookings["c"]["status"] == "confirmed"
+    assert s.store.bookings["a"]["status"] == "cancelled"
+
+
+def test_redelivery_and_retries_never_book_twice() -> None:
+    s = fresh()
+    first = ask(s, "a", event_id="ev-1", sessions=2)
+    again = ask(s, "a", event_id="ev-1", sessions=2)  # same event redelivered
+    retry = ask(s, "a", event_id="ev-2", sessions=2)  # client retried with a new event
+    assert first.kind == "confirmed" and again.kind == "duplicate" and retry.kind == "duplicate"
+    rt = s.runtime("r")
+    assert rt is not None and len(rt.live.sessions("a")) == 2
+    assert sum(len(v) for v in rt.live.bookings.values()) == 2
+
+
+def test_unknown_site_is_rejected_and_dead_lettered() -> None:
+    s = fresh()
+    out = ask(s, "x", site="atlantis")
+    assert out.kind == "rejected" and out.dead_letter is not None
+    assert out.dead_letter[0] == "unknown-reference"
+    assert "atlantis" in out.dead_letter[1][0]["message"]
+    assert ask(s, "y").kind == "confirmed"  # the next good one is still decided
+
+
+def test_state_survives_a_cache_loss() -> None:
+    s = fresh()
+    ask(s, "a", **DAY)
+    ask(s, "b", **DAY)
+    before = s.runtime("r").live.sessions("a")
+    s.forget()  # as after a rebalance: rebuild from the tables
+    assert s.runtime("r").live.sessions("a") == before
+    assert ask(s, "c", **DAY).kind == "waitlisted"
+
+
+def test_optimiser_proposals_apply_only_to_the_version_they_saw() -> None:
+    s = fresh()
+    ask(s, "a", **DAY)
+    ask(s, "b", **DAY)
+    ask(s, "c", **DAY)
+    rt = s.runtime("r")
+    stale = PlanProposed(region="r", base_version=rt.version - 1, promote={}, moves=[])
+    assert s.handle(envelope(stale, key="r", source="t"), stale).kind == "stale-proposal"
+    scenario = snapshot(rt)
+    assert len(scenario.locked) == 2
+    fresh_one = PlanProposed(region="r", base_version=rt.version, promote={}, moves=[])
+    assert s.handle(envelope(fresh_one, key="r", source="t"), fresh_one).kind == "optimised"
+
+
+def test_invalid_catalogue_goes_to_dead_letter() -> None:
+    s = fresh()
+    data = world()
+    data["equipment"][0]["site"] = "nowhere"
+    cat = RegionCatalogue.model_validate_json(json.dumps({k: v for k, v in data.items() if k not in ("format", "name", "requests")}))
+    payload = CatalogueLoaded(region="r", catalogue=cat)
+    out = s.handle(envelope(payload, key="r", source="t"), payload)
+    assert out.kind == "dead-letter" and out.dead_letter[0] == "catalogue-invalid"
+    assert ask(s, "a").kind == "confirmed"  # old catalogue still in force
