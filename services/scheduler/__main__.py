@@ -1,0 +1,37 @@
+"""Run one scheduler worker: ``python -m services.scheduler``.
+
+Start more workers with the same settings to share the regions (Kafka
+rebalances the intake partitions between them).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from faust import Worker
+from prometheus_client import start_http_server
+
+from services.scheduler.agents import wire
+from services.scheduler.app import build
+from services.scheduler.config import SchedulerSettings
+
+
+def main() -> int:
+    try:
+        settings = SchedulerSettings()
+    except Exception as exc:  # pydantic ValidationError: one clear line
+        print(f"hubplan-scheduler: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr="127.0.0.1")
+    built = build(settings)
+    wire(built)
+    logging.basicConfig(level=logging.INFO)
+    worker = Worker(built.app, loglevel="WARNING", quiet=True)
+    worker.execute_from_commandline()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Thin agents: decode, hand to the scheduler, send what it returns.
+
+Also the optimiser timer (solves in a process pool, never on the loop) and
+the dead-letter path for anything that cannot be decoded or applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import logging
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from schemas.events import DEADLETTER, INTAKE, DeadLettered, PlanProposed, envelope
+from schemas.schedule import ContainerMove, Session
+from schemas.wire import WireError, decode, encode
+from services.scheduler.app import SchedulerApp
+from services.scheduler.handlers import Outcome
+from services.scheduler.optimiser import dumps, solve_snapshot
+from services.scheduler.state import snapshot
+
+log = logging.getLogger("hubplan.scheduler")
+
+
+def wire(s: SchedulerApp) -> None:
+    app, topics, sched, m = s.app, s.topics, s.scheduler, s.metrics
+    pool: dict[str, ProcessPoolExecutor] = {}
+
+    async def dead_letter(raw: bytes | None, key: bytes | None, message: Any, reason: str,
+                          errors: list[dict[str, str]]) -> None:
+        payload = DeadLettered(
+            topic=message.topic, partition=message.partition, offset=message.offset,
+            reason=reason, errors=errors,
+            original_base64=base64.b64encode(raw or b"").decode(),
+            original_key=key.decode(errors="replace") if isinstance(key, bytes) else key,
+        )
+        event = envelope(payload, key="deadletter", source="scheduler")
+        await topics[DEADLETTER].send(key=event.key.encode(), value=encode(event))
+        m.deadletters.labels(reason).inc()
+        log.warning("dead-lettered %s[%s]@%s: %s %s", message.topic, message.partition,
+                    message.offset, reason, errors[:1])
+
+    async def emit(outcome: Outcome, started: float, event_time: dt.datetime) -> None:
+        for out in outcome.messages:
+            await topics[out.topic].send(key=out.event.key.encode(), value=encode(out.event))
+        region = outcome.region or "unknown"
+        if outcome.kind in ("confirmed", "waitlisted", "rejected", "cancelled"):
+            m.decisions.labels(region, outcome.kind).inc()
+            age = (dt.datetime.now(dt.UTC) - event_time).total_seconds()
+            m.latency.labels(region).observe(max(age, time.perf_counter() - started))
+        rt = sched.cache.get(region)
+        if rt is not None:
+            m.waitlist.labels(region).set(len(rt.waitlist))
+            asked = sum(rt.requests[r].value for r in rt.status)
+            served = sum(rt.requests[r].value for r, st in rt.status.items() if st == "confirmed")
+            m.served_share.labels(region).set(served / asked if asked else 1.0)
+
+    @app.agent(topics[INTAKE], name="hubplan-decide")
+    async def decide(stream: Any) -> None:
+        async for event in stream.events():
+            started = time.perf_counter()
+            raw, message = event.value, event.message
+            try:
+                env, payload = decode(raw)
+            except WireError as exc:
+                m.events.labels("undecodable", exc.reason).inc()
+                await dead_letter(raw, event.key, message, exc.reason, exc.errors)
+                continue
+            try:
+                outcome = sched.handle(env, payload)
+            except Exception as exc:  # a bug must not stop the region: park the event
+                log.exception("handler failed on %s", env.type)
+                m.events.labels(env.type, "error").inc()
+                await dead_letter(raw, event.key, message, "handler-error",
+                                  [{"field": "(handler)", "message": repr(exc)[:500]}])
+                continue
+            m.events.labels(env.type, outcome.kind).inc()
+            if outcome.dead_letter is not None:
+                await dead_letter(raw, event.key, message, *outcome.dead_letter)
+            await emit(outcome, started, env.time)
+
+    @app.timer(interval=s.settings.optimiser_interval)
+    async def optimise() -> None:
+        now = time.monotonic()
+        for region, rt in list(sched.cache.items()):
+            if not rt.dirty or rt.solving or not rt.waitlist:
+                continue
+            if now - rt.changed_at < s.settings.optimiser_debounce:
+                continue
+            rt.solving, rt.dirty = True, False
+            asyncio.ensure_future(run_optimiser(region, rt.version, dumps(snapshot(rt)), sorted(rt.waitlist)))
+
+    async def run_optimiser(region: str, version: int, scenario_json: str, waitlisted: list[str]) -> None:
+        if "pool" not in pool:
+            pool["pool"] = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(
+                pool["pool"], solve_snapshot, scenario_json, waitlisted,
+                s.settings.optimiser_time_limit, s.settings.optimiser_workers,
+            )
+            m.solver.labels(region).observe(result["seconds"])
+            if result["gap"] is not None:
+                m.solver_gap.labels(region).set(result["gap"])
+            if result["promote"]:
+                proposal = PlanProposed(
+                    region=region, base_version=version,
+                    promote={r: [Session.model_validate(x, strict=False) for x in v] for r, v in result["promote"].items()},
+                    moves=[ContainerMove.model_validate(x, strict=False) for x in result["moves"]],
+                )
+                event = envelope(proposal, key=region, source="scheduler-optimiser")
+                await topics[INTAKE].send(key=region.encode(), value=encode(event))
+        except Exception:
+            log.exception("optimiser failed for %s", region)
+        finally:
+            rt = sched.cache.get(region)
+            if rt is not None:
+                rt.solving = False
+
+    @app.on_partitions_revoked.connect
+    async def on_revoked(app: Any, revoked: Any, **kwargs: Any) -> None:
+        sched.forget()
+
+    @app.on_partitions_assigned.connect
+    async def on_assigned(app: Any, assigned: Any, **kwargs: Any) -> None:
+        sched.forget()
+
+    @app.on_before_shutdown.connect
+    async def stop_pool(app: Any, **kwargs: Any) -> None:
+        if "pool" in pool:
+            pool["pool"].shutdown(wait=False, cancel_futures=True)

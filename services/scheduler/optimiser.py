@@ -1,0 +1,48 @@
+"""The background optimiser: full CP-SAT solve of a region, off the event loop.
+
+Runs in a process pool (CP-SAT is CPU-bound; the worker must keep
+heartbeating and consuming), on a snapshot where every confirmed session is
+a pinned lock. Only waitlisted requests can gain sessions; the proposal is
+sent back through ``hubplan.intake`` and applied by the agent only if the
+region has not changed since the snapshot.
+"""
+
+from __future__ import annotations
+
+
+from collections import defaultdict
+from typing import Any
+
+from schemas.scenario import Scenario
+from services.planner.solve import SolveParams, solve
+
+
+def solve_snapshot(scenario_json: str, waitlisted: list[str], seconds: float, workers: int) -> dict[str, Any]:
+    """Plain JSON in, plain JSON out (it crosses a process boundary)."""
+    scenario = Scenario.model_validate_json(scenario_json)
+    result = solve(scenario, SolveParams(time_limit=seconds, workers=workers))
+    served = {s.request for s in result.sessions}
+    locked = {lock.request for lock in scenario.locked}
+    safe = not result.displaced and locked <= served
+    promote: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for s in result.sessions:
+        if s.request in waitlisted:
+            promote[s.request].append(s.model_dump(mode="json", exclude_none=True))
+    gap = None
+    if result.bound:
+        gap = max(0.0, (result.bound - result.served_value) / result.bound)
+    return {
+        "safe": safe,
+        "promote": dict(promote) if safe else {},
+        "moves": [m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in result.moves],
+        "seconds": result.solve_seconds,
+        "gap": gap,
+        "status": result.status,
+    }
+
+
+def dumps(scenario: Scenario) -> str:
+    return scenario.model_dump_json(by_alias=True, exclude_none=True)
+
+
+

@@ -1,0 +1,17 @@
+"""The scheduler's topics: raw bytes in and out (the codec is ``schemas.wire``)."""
+
+from __future__ import annotations
+
+import faust
+
+from schemas.events import DEADLETTER, DECISIONS, INTAKE, PLANS
+
+
+def declare(app: faust.App, partitions: int) -> dict[str, faust.TopicT]:
+    def topic(name: str) -> faust.TopicT:
+        return app.topic(
+            name, key_type=str, value_type=bytes, key_serializer="raw",
+            value_serializer="raw", partitions=partitions,
+        )
+
+    return {name: topic(name) for name in (INTAKE, DECISIONS, PLANS, DEADLETTER)}
