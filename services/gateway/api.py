@@ -1,0 +1,318 @@
+"""HTTP API: schools submit/read/cancel requests, operators load the catalogue,
+anyone authorised reads the plan. Commands become events on ``hubplan.intake``;
+reads come from the projection. OpenAPI docs at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
+
+from schemas.common import Strict, describe_errors, format_loc
+from schemas.events import (
+    INTAKE,
+    BookingCancelled,
+    BookingRequested,
+    CatalogueLoaded,
+    RegionCatalogue,
+    ResourceChanged,
+    envelope,
+)
+from schemas.scenario import Request as BookingRequest
+from schemas.scenario import Scenario
+from schemas.wire import encode
+from services.gateway.auth import TokenTable, may_see, principal_of, require
+from services.gateway.config import GatewaySettings, Principal
+from services.gateway.metrics import GatewayMetrics
+from services.gateway.plan_view import plan_document
+from services.gateway.readside import Follower, Projection
+
+ID_NAMESPACE = uuid.UUID("5b1f3c52-3a49-4bd4-9a57-8f0c6f0e2a11")
+
+
+def unprocessable(errors: list[dict[str, str]]) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, {"errors": errors})
+
+
+def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None) -> FastAPI:
+    tokens = TokenTable(settings.principals)
+    metrics = metrics or GatewayMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap, linger_ms=2, enable_idempotence=False, acks="all"
+        )
+        await producer.start()
+        follower = Follower(settings.bootstrap, app.state.projection)
+        await follower.start()
+        app.state.producer, app.state.follower = producer, follower
+        try:
+            yield
+        finally:
+            await follower.stop()
+            await producer.stop()
+
+    app = FastAPI(
+        title="hubplan gateway",
+        version="1",
+        lifespan=lifespan,
+        description="Book shared battery-training equipment; see what you got and why.",
+    )
+    app.state.tokens = tokens
+    app.state.projection = Projection()
+    app.state.metrics = metrics
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        body = exc.detail if isinstance(exc.detail, dict) else {"message": str(exc.detail)}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": format_loc(tuple(e["loc"])), "message": str(e["msg"])} for e in exc.errors()
+        ]
+        return JSONResponse({"errors": errors}, status_code=422)
+
+    async def publish(key: str, payload: Strict, event_id: str | None = None) -> str:
+        event = envelope(payload, key=key, source="gateway", event_id=event_id)
+        await app.state.producer.send_and_wait(INTAKE, encode(event), key=key.encode())
+        metrics.published.labels(event.type).inc()
+        return event.id
+
+    def projection() -> Projection:
+        return app.state.projection
+
+    # -- requests --------------------------------------------------------------
+    @app.post(
+        "/v1/requests",
+        status_code=202,
+        tags=["requests"],
+        summary="Submit a booking request (answer: 202 + status URL)",
+    )
+    async def submit(
+        body: dict[str, Any],
+        response: Response,
+        who: Principal = Depends(principal_of),
+        idempotency_key: str | None = Header(default=None),
+    ) -> dict[str, Any]:
+        require(who, "school", "operator")
+        proj = projection()
+        event_id = None
+        if idempotency_key:
+            event_id = str(uuid.uuid5(ID_NAMESPACE, f"{who.name}:{idempotency_key}"))
+            known = proj.event_to_request.get(event_id)
+            if known is not None:
+                metrics.requests.labels("retry").inc()
+                return _accepted(known, response, replay=True)
+        data = dict(body)
+        data.setdefault("submitted_at", dt.datetime.now(dt.UTC).isoformat())
+        if "id" not in data:
+            seed = idempotency_key or uuid.uuid4().hex
+            data["id"] = "req-" + hashlib.sha256(f"{who.name}:{seed}".encode()).hexdigest()[:16]
+        try:
+            req = BookingRequest.model_validate_json(json.dumps(data))
+        except ValidationError as exc:
+            metrics.requests.labels("invalid").inc()
+            raise unprocessable(describe_errors(exc)) from None
+        if who.role == "school" and req.site != who.site:
+            raise HTTPException(
+                403, {"field": "site", "message": f"your token acts for {who.site}"}
+            )
+        region = proj.region_of_site.get(req.site)
+        if region is None:
+            metrics.requests.labels("invalid").inc()
+            raise unprocessable([{"field": "site", "message": f"unknown site '{req.site}'"}])
+        if req.id in proj.requests and proj.requests[req.id].request is not None:
+            raise HTTPException(
+                409, {"field": "id", "message": f"request '{req.id}' exists already"}
+            )
+        event_id = await publish(
+            region, BookingRequested(request=req, requested_by=who.name), event_id
+        )
+        proj.event_to_request[event_id] = req.id
+        proj._view(req.id).site, proj._view(req.id).region = req.site, region
+        metrics.requests.labels("accepted").inc()
+        return _accepted(req.id, response)
+
+    def _accepted(rid: str, response: Response, replay: bool = False) -> dict[str, Any]:
+        url = f"/v1/requests/{rid}"
+        response.headers["Location"] = url
+        return {"request_id": rid, "status_url": url, "replayed": replay}
+
+    def visible(rid: str, who: Principal) -> Any:
+        view = projection().requests.get(rid)
+        if view is None or not may_see(who, view.site):
+            raise HTTPException(404, {"field": "request_id", "message": f"no request '{rid}'"})
+        return view
+
+    @app.get("/v1/requests/{rid}", tags=["requests"], summary="A request's current decision")
+    async def read(
+        rid: str,
+        who: Principal = Depends(principal_of),
+        wait: float = Query(0.0, ge=0, le=30, description="Seconds to wait for a decision"),
+    ) -> dict[str, Any]:
+        view = visible(rid, who)
+        await projection().wait_decided(rid, wait)
+        return dict(view.public())
+
+    @app.get("/v1/requests", tags=["requests"], summary="Your requests (schools) or all")
+    async def list_requests(
+        who: Principal = Depends(principal_of),
+        site: str | None = None,
+        status_filter: str | None = Query(None, alias="status"),
+    ) -> dict[str, Any]:
+        views = [v for v in projection().requests.values() if may_see(who, v.site)]
+        if site:
+            views = [v for v in views if v.site == site]
+        if status_filter:
+            views = [v for v in views if v.status == status_filter]
+        return {"requests": [v.public() for v in views]}
+
+    @app.delete(
+        "/v1/requests/{rid}", status_code=202, tags=["requests"], summary="Cancel a request"
+    )
+    async def cancel(
+        rid: str, who: Principal = Depends(principal_of), reason: str | None = None
+    ) -> dict[str, Any]:
+        require(who, "school", "operator")
+        view = visible(rid, who)
+        if view.region is None:
+            raise HTTPException(
+                409, {"field": "request_id", "message": "not yet known to the scheduler"}
+            )
+        await publish(
+            view.region, BookingCancelled(request_id=rid, cancelled_by=who.name, reason=reason)
+        )
+        view.cancel_requested = True
+        metrics.requests.labels("cancel").inc()
+        return {"request_id": rid, "status_url": f"/v1/requests/{rid}"}
+
+    # -- catalogue -------------------------------------------------------------
+    @app.put(
+        "/v1/catalogue",
+        status_code=202,
+        tags=["catalogue"],
+        summary="Load a whole scenario file: catalogue per region, and its requests",
+    )
+    async def load(
+        body: dict[str, Any],
+        who: Principal = Depends(principal_of),
+        requests: bool = Query(True, description="Also submit the file's requests"),
+    ) -> dict[str, Any]:
+        require(who, "operator")
+        try:
+            scenario = Scenario.model_validate_json(json.dumps(body))
+        except ValidationError as exc:
+            raise unprocessable(describe_errors(exc)) from None
+        regions = sorted({s.region for s in scenario.sites})
+        for region in regions:
+            await publish(
+                region,
+                CatalogueLoaded(
+                    region=region, scenario=scenario.name, catalogue=_catalogue_of(scenario, region)
+                ),
+            )
+        sent = 0
+        if requests:
+            region_of = {s.id: s.region for s in scenario.sites}
+            for req in scenario.requests:
+                await publish(
+                    region_of[req.site], BookingRequested(request=req, requested_by=who.name)
+                )
+                sent += 1
+        return {"regions": regions, "requests_submitted": sent}
+
+    @app.post(
+        "/v1/catalogue/{region}/changes",
+        status_code=202,
+        tags=["catalogue"],
+        summary="Add, replace or remove one catalogue object",
+    )
+    async def change(
+        region: str, body: dict[str, Any], who: Principal = Depends(principal_of)
+    ) -> dict[str, Any]:
+        require(who, "operator")
+        try:
+            payload = ResourceChanged.model_validate_json(json.dumps({**body, "region": region}))
+        except ValidationError as exc:
+            raise unprocessable(describe_errors(exc)) from None
+        if region not in projection().catalogues:
+            raise HTTPException(404, {"field": "region", "message": f"no catalogue for '{region}'"})
+        event_id = await publish(region, payload)
+        return {"event_id": event_id}
+
+    # -- plan and health ---------------------------------------------------------
+    @app.get("/v1/plan", tags=["plan"], summary="The current plan in the schedule format")
+    async def plan(
+        who: Principal = Depends(principal_of), region: str | None = None
+    ) -> dict[str, Any]:
+        doc = plan_document(projection(), region)
+        if who.role == "school":
+            doc["sessions"] = [
+                s for s in doc["sessions"] if projection().requests[s["request"]].site == who.site
+            ]
+            doc["unserved"] = [
+                u for u in doc["unserved"] if projection().requests[u["request"]].site == who.site
+            ]
+        return jsonable_encoder(doc)
+
+    @app.get("/v1/regions", tags=["plan"], summary="Regions with their plan summary")
+    async def regions(who: Principal = Depends(principal_of)) -> dict[str, Any]:
+        proj = projection()
+        return {
+            "regions": [{"region": r, "plan": proj.plans.get(r)} for r in sorted(proj.catalogues)]
+        }
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness and read-side catch-up")
+    async def health() -> JSONResponse:
+        ready = app.state.follower.caught_up.is_set() if hasattr(app.state, "follower") else False
+        return JSONResponse(
+            {"ok": True, "caught_up": ready, "events": projection().applied},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    async def prometheus() -> Response:
+        metrics.refresh(projection())
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _catalogue_of(scenario: Scenario, region: str) -> RegionCatalogue:
+    sites = [s for s in scenario.sites if s.region == region]
+    ids = {s.id for s in sites}
+    calendars = {c for c in (s.calendar for s in sites) if c}
+    minutes = scenario.travel.minutes
+    if minutes:
+        minutes = {
+            a: {b: m for b, m in row.items() if b in ids} for a, row in minutes.items() if a in ids
+        }
+    staff = None if scenario.staff is None else [p for p in scenario.staff if p.home_site in ids]
+    return RegionCatalogue(
+        horizon=scenario.horizon,
+        slots=scenario.slots,
+        weekdays=scenario.weekdays,
+        calendars={k: v for k, v in scenario.calendars.items() if k in calendars},
+        closed=scenario.closed,
+        sites=sites,
+        travel=scenario.travel.model_copy(update={"minutes": minutes or None}),
+        equipment=[e for e in scenario.equipment if e.site in ids],
+        containers=[c for c in scenario.containers if c.start_site in ids],
+        staff=staff,
+    )

@@ -1,0 +1,47 @@
+"""The current plan, assembled from the projection in the schedule format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas.schedule import SCHEDULE_FORMAT
+from services.gateway.readside import Projection
+
+
+def _value(request: dict[str, Any] | None) -> int:
+    if not request:
+        return 0
+    return int(request["priority"]) * int(request["group_size"]) * int(request["sessions"])
+
+
+def plan_document(proj: Projection, region: str | None = None) -> dict[str, Any]:
+    views = [v for v in proj.requests.values() if region is None or v.region == region]
+    sessions = [s for v in views if v.status == "confirmed" for s in v.sessions]
+    unserved = [
+        {"request": v.request_id, "reason": v.reason or "no-capacity", "detail": v.detail or ""}
+        for v in views
+        if v.status in ("waitlisted", "rejected")
+    ]
+    moves = [
+        m
+        for r, plan in sorted(proj.plans.items())
+        if region is None or r == region
+        for m in plan.get("moves", [])
+    ]
+    active = [v for v in views if v.status in ("confirmed", "waitlisted")]
+    return {
+        "format": SCHEDULE_FORMAT,
+        "scenario": f"live:{region or 'all'}",
+        "sessions": sorted(
+            sessions, key=lambda s: (s["date"], s["slot"], s["site"], s["resource"])
+        ),
+        "container_moves": moves,
+        "unserved": unserved,
+        "displaced": [],
+        "metrics": {
+            "served_value": sum(_value(v.request) for v in active if v.status == "confirmed"),
+            "requested_value": sum(_value(v.request) for v in active),
+            "container_km": round(sum(float(m.get("km", 0)) for m in moves), 1),
+            "solve_seconds": 0.0,
+        },
+    }

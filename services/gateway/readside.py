@@ -1,0 +1,236 @@
+"""The read side: a projection of intake, decisions and plans for HTTP reads.
+
+Every gateway replays the three topics from the beginning at start (no
+consumer group: each needs all of it) and then follows them. What it keeps
+is small: per request its latest decision; per region the catalogue's site
+map and the latest plan summary. ``apply`` is pure bookkeeping so it runs in
+unit tests without Kafka; ``Follower`` is the thin aiokafka loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from schemas.common import Strict
+from schemas.events import (
+    DECISIONS,
+    INTAKE,
+    PLANS,
+    BookingCancellationConfirmed,
+    BookingCancelled,
+    BookingConfirmed,
+    BookingRejected,
+    BookingRequested,
+    BookingWaitlisted,
+    CatalogueLoaded,
+    Envelope,
+    PlanChanged,
+    ResourceChanged,
+)
+from schemas.wire import WireError, decode
+
+log = logging.getLogger("hubplan.gateway.readside")
+
+
+@dataclass
+class RequestView:
+    request_id: str
+    region: str | None = None
+    site: str | None = None
+    request: dict[str, Any] | None = None
+    status: str = "pending"
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    reason: str | None = None
+    detail: str | None = None
+    errors: list[dict[str, str]] = field(default_factory=list)
+    cancel_requested: bool = False
+
+    def public(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "request_id": self.request_id,
+            "status": self.status,
+            "site": self.site,
+            "region": self.region,
+            "sessions": self.sessions,
+        }
+        if self.reason:
+            out.update(reason=self.reason, detail=self.detail)
+        if self.errors:
+            out["errors"] = self.errors
+        if self.cancel_requested and self.status != "cancelled":
+            out["cancellation"] = "pending"
+        if self.request is not None:
+            out["request"] = self.request
+        return out
+
+
+class Projection:
+    def __init__(self) -> None:
+        self.region_of_site: dict[str, str] = {}
+        self.site_names: dict[str, str] = {}
+        self.catalogues: dict[str, dict[str, Any]] = {}
+        self.requests: dict[str, RequestView] = {}
+        self.event_to_request: dict[str, str] = {}
+        self.plans: dict[str, dict[str, Any]] = {}
+        self._waiters: dict[str, list[asyncio.Event]] = {}
+        self.applied = 0
+
+    # -- writes ------------------------------------------------------------
+    def apply(self, event: Envelope, payload: Strict) -> None:
+        self.applied += 1
+        if isinstance(payload, CatalogueLoaded):
+            cat = payload.catalogue
+            self.catalogues[payload.region] = cat.model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            )
+            for site in cat.sites:
+                self.region_of_site[site.id] = payload.region
+                self.site_names[site.id] = site.name
+        elif (
+            isinstance(payload, ResourceChanged)
+            and payload.kind == "site"
+            and isinstance(payload.value, dict)
+        ):
+            if payload.op == "upsert":
+                self.region_of_site[payload.id] = payload.region
+                self.site_names[payload.id] = str(payload.value.get("name", payload.id))
+        elif isinstance(payload, BookingRequested):
+            view = self._view(payload.request.id)
+            view.request = payload.request.model_dump(mode="json")
+            view.site, view.region = payload.request.site, event.key
+            self.event_to_request[event.id] = payload.request.id
+        elif isinstance(payload, BookingCancelled):
+            self._view(payload.request_id).cancel_requested = True
+            self.event_to_request[event.id] = payload.request_id
+        elif isinstance(payload, BookingConfirmed):
+            self._decide(
+                payload.request_id,
+                event.key,
+                payload.site,
+                "confirmed",
+                sessions=[s.model_dump(mode="json", exclude_none=True) for s in payload.sessions],
+            )
+        elif isinstance(payload, BookingWaitlisted):
+            self._decide(
+                payload.request_id,
+                event.key,
+                payload.site,
+                "waitlisted",
+                reason=payload.reason,
+                detail=payload.detail,
+            )
+        elif isinstance(payload, BookingRejected):
+            self._decide(
+                payload.request_id,
+                event.key,
+                payload.site,
+                "rejected",
+                reason="invalid",
+                detail="; ".join(f"{e['field']}: {e['message']}" for e in payload.errors),
+                errors=payload.errors,
+            )
+        elif isinstance(payload, BookingCancellationConfirmed):
+            self._decide(payload.request_id, event.key, payload.site, "cancelled")
+        elif isinstance(payload, PlanChanged):
+            self.plans[payload.region] = payload.model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            )
+
+    def _view(self, rid: str) -> RequestView:
+        view = self.requests.get(rid)
+        if view is None:
+            view = self.requests[rid] = RequestView(rid)
+        return view
+
+    def _decide(
+        self,
+        rid: str,
+        region: str,
+        site: str | None,
+        status: str,
+        *,
+        sessions: list[dict[str, Any]] | None = None,
+        reason: str | None = None,
+        detail: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+    ) -> None:
+        view = self._view(rid)
+        view.region, view.site = region, site or view.site
+        view.status, view.sessions = status, sessions or []
+        view.reason, view.detail, view.errors = reason, detail, errors or []
+        for waiter in self._waiters.pop(rid, []):
+            waiter.set()
+
+    # -- reads -------------------------------------------------------------
+    async def wait_decided(self, rid: str, seconds: float) -> None:
+        """Wait until a request has a decision other than 'pending' (or time out)."""
+        view = self.requests.get(rid)
+        if seconds <= 0 or (view is not None and view.status != "pending"):
+            return
+        waiter = asyncio.Event()
+        self._waiters.setdefault(rid, []).append(waiter)
+        try:
+            await asyncio.wait_for(waiter.wait(), seconds)
+        except TimeoutError:
+            pass
+
+
+class Follower:
+    """Replays and follows the topics into a projection."""
+
+    def __init__(self, bootstrap: str, projection: Projection) -> None:
+        self.bootstrap = bootstrap
+        self.projection = projection
+        self.caught_up = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        )
+        await consumer.start()
+        self._consumer = consumer
+        await consumer.topics()  # fetches metadata, so partitions_for_topic knows them
+        parts = []
+        for topic in (INTAKE, DECISIONS, PLANS):
+            for p in sorted(consumer.partitions_for_topic(topic) or {0}):
+                parts.append(TopicPartition(topic, p))
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        self._task = asyncio.create_task(self._run(ends))
+
+    async def _run(self, ends: dict[TopicPartition, int]) -> None:
+        assert self._consumer is not None
+        pending = {tp: off for tp, off in ends.items() if off > 0}
+        if not pending:
+            self.caught_up.set()
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=200, max_records=2000)
+            for tp, messages in batches.items():
+                for msg in messages:
+                    try:
+                        event, payload = decode(msg.value)
+                    except WireError:
+                        continue  # the scheduler dead-letters these; nothing to show
+                    self.projection.apply(event, payload)
+                    if tp in pending and msg.offset + 1 >= pending[tp]:
+                        del pending[tp]
+            if pending == {} and not self.caught_up.is_set():
+                self.caught_up.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
+                pass
+        if self._consumer is not None:
+            await self._consumer.stop()

@@ -1,0 +1,188 @@
+"""Start and stop the whole hubplan stack as separate processes.
+
+Used by ``hubplan up``/``hubplan demo`` and by the integration tests, so the
+tests exercise exactly what a user starts: an embedded Kafka (unless
+``KAFKA_BOOTSTRAP_SERVERS`` points elsewhere), the topics, N scheduler
+workers and the gateway (with its read side), each its own process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from services.common.topics import ensure_topics_sync
+
+
+class StackError(RuntimeError):
+    """A part of the stack did not start; the message says which and where its log is."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class StackConfig:
+    data_dir: Path
+    bootstrap: str | None = None  # None: start the embedded broker
+    partitions: int = 6
+    workers: int = 1
+    gateway_port: int = 0
+    metrics_ports: list[int] = field(default_factory=list)
+    tokens: dict[str, dict[str, Any]] | None = None
+    scheduler_env: dict[str, str] = field(default_factory=dict)
+    session_timeout: float = 10.0
+
+
+@dataclass
+class Stack:
+    config: StackConfig
+    bootstrap: str = ""
+    broker: Any = None
+    broker_note: str = ""
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    gateway: subprocess.Popen[bytes] | None = None
+    gateway_url: str = ""
+    tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    worker_metrics: list[int] = field(default_factory=list)
+
+    # -- lifecycle -------------------------------------------------------
+    def start(self, on_step: Any = print) -> Stack:
+        cfg = self.config
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        self.bootstrap = cfg.bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
+        if not self.bootstrap:
+            on_step("starting the embedded Kafka broker ...")
+            self.broker, self.broker_note = _embedded_broker(cfg.data_dir / "kafka", cfg.partitions)
+            self.bootstrap = self.broker.bootstrap_servers
+        ensure_topics_sync(self.bootstrap, cfg.partitions)
+        self.tokens = cfg.tokens or default_tokens(cfg.data_dir)
+        for i in range(cfg.workers):
+            self.start_worker(i)
+        on_step(f"started {cfg.workers} scheduler worker(s)")
+        self._start_gateway()
+        on_step(f"gateway at {self.gateway_url}")
+        return self
+
+    def start_worker(self, i: int) -> subprocess.Popen[bytes]:
+        cfg = self.config
+        port = cfg.metrics_ports[i] if i < len(cfg.metrics_ports) else free_port()
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "HUBPLAN_PARTITIONS": str(cfg.partitions),
+            "HUBPLAN_DATA_DIR": str(cfg.data_dir / f"worker-{i}"),
+            "HUBPLAN_METRICS_PORT": str(port),
+            "HUBPLAN_SESSION_TIMEOUT": str(cfg.session_timeout),
+            "HUBPLAN_TANSU": "1" if getattr(self.broker, "kind", "kafka") == "tansu" else "0",
+            **cfg.scheduler_env,
+        }
+        log = open(cfg.data_dir / f"worker-{i}.log", "ab")  # noqa: SIM115 - owned by the child
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "services.scheduler"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        if i < len(self.workers):
+            self.workers[i] = proc
+        else:
+            self.workers.append(proc)
+            self.worker_metrics.append(port)
+        return proc
+
+    def _start_gateway(self) -> None:
+        cfg = self.config
+        port = cfg.gateway_port or free_port()
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "HUBPLAN_PORT": str(port),
+            "HUBPLAN_TOKENS": json.dumps(self.tokens),
+        }
+        log = open(cfg.data_dir / "gateway.log", "ab")  # noqa: SIM115 - owned by the child
+        self.gateway = subprocess.Popen(
+            [sys.executable, "-m", "services.gateway"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.gateway_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.gateway.poll() is not None:
+                raise StackError(f"gateway exited; see {cfg.data_dir / 'gateway.log'}")
+            try:
+                if httpx.get(f"{self.gateway_url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise StackError(f"gateway not ready after 60 s; see {cfg.data_dir / 'gateway.log'}")
+
+    def kill_worker(self, i: int) -> None:
+        """SIGKILL one worker (for failover tests)."""
+        self.workers[i].send_signal(signal.SIGKILL)
+        self.workers[i].wait(10)
+
+    def stop(self) -> None:
+        procs = [p for p in [self.gateway, *self.workers] if p is not None and p.poll() is None]
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if self.broker is not None:
+            self.broker.stop()
+
+    def token(self, role: str, site: str | None = None) -> str:
+        for token, p in self.tokens.items():
+            if p["role"] == role and (site is None or p.get("site") == site):
+                return token
+        raise KeyError(f"no {role} token{' for ' + site if site else ''}")
+
+
+def default_tokens(data_dir: Path, sites: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Dev tokens, kept in the data dir so they survive restarts."""
+    path = data_dir / "tokens.json"
+    tokens: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
+    roles = {(p["role"], p.get("site")) for p in tokens.values()}
+    for role in ("operator", "logistics"):
+        if (role, None) not in roles:
+            tokens[f"{role}-{secrets.token_hex(8)}"] = {"name": role, "role": role}
+    for site in sites or []:
+        if ("school", site) not in roles:
+            tokens[f"school-{secrets.token_hex(8)}"] = {
+                "name": site,
+                "role": "school",
+                "site": site,
+            }
+    path.write_text(json.dumps(tokens, indent=2))
+    return tokens
+
+
+def _embedded_broker(data_dir: Path, partitions: int) -> tuple[Any, str]:
+    from services.broker.embedded import EmbeddedKafka, java_available
+
+    if java_available():
+        return EmbeddedKafka(data_dir, num_partitions=partitions).start(), ""
+    from services.broker import tansu  # type: ignore[attr-defined]
+
+    broker = tansu.TansuBroker().start()
+    return broker, broker.limits
