@@ -160,6 +160,7 @@ class Stack:
 
 def default_tokens(data_dir: Path, sites: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Dev tokens, kept in the data dir so they survive restarts."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "tokens.json"
     tokens: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
     roles = {(p["role"], p.get("site")) for p in tokens.values()}

@@ -1,8 +1,8 @@
 """Errors the CLI turns into one clear line and exit code 2.
 
-    CliError
-    ├── InputFileError      a file is missing, unreadable or not JSON
-    └── ContractError       a file breaks the scenario/schedule contract
+CliError
+├── InputFileError      a file is missing, unreadable or not JSON
+└── ContractError       a file breaks the scenario/schedule contract
 """
 
 from __future__ import annotations

@@ -25,9 +25,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p = sub.add_parser("solve", help="plan a scenario file into a schedule file")
     p.add_argument("scenario", help="scenario JSON (hubplan-scenario/1)")
     p.add_argument("-o", "--output", required=True, help="where to write the schedule JSON")
-    p.add_argument("--time-limit", type=float, default=10.0, help="seconds for the solver (default 10)")
+    p.add_argument(
+        "--time-limit", type=float, default=10.0, help="seconds for the solver (default 10)"
+    )
     p.add_argument("--workers", type=int, default=0, help="CP-SAT workers (default: all cores)")
-    p.add_argument("--baseline", choices=["fcfs"], help="write the first-come-first-served plan instead")
+    p.add_argument(
+        "--baseline", choices=["fcfs"], help="write the first-come-first-served plan instead"
+    )
     p.set_defaults(run=cmd_solve)
 
     p = sub.add_parser("validate", help="check a schedule against a scenario's hard rules")
@@ -135,7 +139,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     schedule = load_schedule(args.schedule)
     problems = validate(scenario, schedule)
     if not problems:
-        out.print(f"valid: {len(schedule.sessions)} sessions, {len(schedule.container_moves)} moves")
+        out.print(
+            f"valid: {len(schedule.sessions)} sessions, {len(schedule.container_moves)} moves"
+        )
         return 0
     for v in problems:
         out.print(f"[red]x[/] {v}", highlight=False)
@@ -145,7 +151,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     schedule = load_schedule(args.schedule)
-    mine = sorted((s for s in schedule.sessions if s.request == args.request_id), key=lambda s: s.date)
+    mine = sorted(
+        (s for s in schedule.sessions if s.request == args.request_id), key=lambda s: s.date
+    )
     if mine:
         out.print(f"{args.request_id}: served with {len(mine)} session(s)")
         for s in mine:

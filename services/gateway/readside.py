@@ -191,19 +191,23 @@ class Follower:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
-        )
+        # No group: every gateway reads everything; subscribe() without a
+        # group assigns all partitions of the topics, from the beginning.
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                                    auto_offset_reset="earliest", group_id=None,
+                                    max_partition_fetch_bytes=8 * 1024 * 1024)
         await consumer.start()
         self._consumer = consumer
-        await consumer.topics()  # fetches metadata, so partitions_for_topic knows them
-        parts = []
-        for topic in (INTAKE, DECISIONS, PLANS):
-            for p in sorted(consumer.partitions_for_topic(topic) or {0}):
-                parts.append(TopicPartition(topic, p))
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
+        consumer.subscribe([INTAKE, DECISIONS, PLANS])
+        for _ in range(100):
+            if consumer.assignment():
+                break
+            await consumer.getmany(timeout_ms=100, max_records=1)  # drives the assignment
+            await consumer.seek_to_beginning()
+        parts = sorted(consumer.assignment())
+        if parts:
+            await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts) if parts else {}
         self._task = asyncio.create_task(self._run(ends))
 
     async def _run(self, ends: dict[TopicPartition, int]) -> None:
