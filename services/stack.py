@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from services.common.topics import ensure_topics_sync
+from services.scheduler.app import changelog_topics
 
 
 class StackError(RuntimeError):
@@ -69,7 +70,7 @@ class Stack:
             on_step("starting the embedded Kafka broker ...")
             self.broker, self.broker_note = _embedded_broker(cfg.data_dir / "kafka", cfg.partitions)
             self.bootstrap = self.broker.bootstrap_servers
-        ensure_topics_sync(self.bootstrap, cfg.partitions)
+        ensure_topics_sync(self.bootstrap, cfg.partitions, tuple(changelog_topics()))
         self.tokens = cfg.tokens or default_tokens(cfg.data_dir)
         for i in range(cfg.workers):
             self.start_worker(i)
@@ -179,11 +180,9 @@ def default_tokens(data_dir: Path, sites: list[str] | None = None) -> dict[str, 
 
 
 def _embedded_broker(data_dir: Path, partitions: int) -> tuple[Any, str]:
-    from services.broker.embedded import EmbeddedKafka, java_available
+    """A real Kafka when Java is here, else Tansu (memory only: say so)."""
+    from services.broker import start_broker
 
-    if java_available():
-        return EmbeddedKafka(data_dir, num_partitions=partitions).start(), ""
-    from services.broker import tansu  # type: ignore[attr-defined]
-
-    broker = tansu.TansuBroker().start()
-    return broker, broker.limits
+    broker = start_broker(data_dir)
+    note = "" if broker.persistent else f"NOTE: {broker.limits}"
+    return broker, note

@@ -16,8 +16,10 @@ from aiokafka.errors import TopicAlreadyExistsError
 from schemas.events import DEADLETTER, DECISIONS, INTAKE, PLANS
 
 
-async def ensure_topics(bootstrap: str, partitions: int, timeout: float = 30.0) -> list[str]:
-    """Create missing topics; returns the names created."""
+async def ensure_topics(
+    bootstrap: str, partitions: int, timeout: float = 30.0, compacted: tuple[str, ...] = ()
+) -> list[str]:
+    """Create missing topics (``compacted``: table changelogs); returns the names created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
     await admin.start()
     try:
@@ -30,6 +32,16 @@ async def ensure_topics(bootstrap: str, partitions: int, timeout: float = 30.0) 
             for name, n in wanted.items()
             if name not in existing
         ]
+        new += [
+            NewTopic(
+                name,
+                num_partitions=partitions,
+                replication_factor=1,
+                topic_configs={"cleanup.policy": "compact"},
+            )
+            for name in compacted
+            if name not in existing
+        ]
         if new:
             try:
                 await admin.create_topics(new, timeout_ms=int(timeout * 1000))
@@ -40,5 +52,7 @@ async def ensure_topics(bootstrap: str, partitions: int, timeout: float = 30.0) 
         await admin.close()
 
 
-def ensure_topics_sync(bootstrap: str, partitions: int) -> list[str]:
-    return asyncio.run(ensure_topics(bootstrap, partitions))
+def ensure_topics_sync(
+    bootstrap: str, partitions: int, compacted: tuple[str, ...] = ()
+) -> list[str]:
+    return asyncio.run(ensure_topics(bootstrap, partitions, compacted=compacted))

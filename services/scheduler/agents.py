@@ -15,6 +15,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from aiokafka.errors import KafkaError
+from faust.exceptions import FaustError
+
 from schemas.events import DEADLETTER, INTAKE, DeadLettered, PlanProposed, envelope
 from schemas.schedule import ContainerMove, Session
 from schemas.wire import WireError, decode, encode
@@ -30,19 +33,33 @@ def wire(s: SchedulerApp) -> None:
     app, topics, sched, m = s.app, s.topics, s.scheduler, s.metrics
     pool: dict[str, ProcessPoolExecutor] = {}
 
-    async def dead_letter(raw: bytes | None, key: bytes | None, message: Any, reason: str,
-                          errors: list[dict[str, str]]) -> None:
+    async def dead_letter(
+        raw: bytes | None,
+        key: bytes | None,
+        message: Any,
+        reason: str,
+        errors: list[dict[str, str]],
+    ) -> None:
         payload = DeadLettered(
-            topic=message.topic, partition=message.partition, offset=message.offset,
-            reason=reason, errors=errors,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            reason=reason,
+            errors=errors,
             original_base64=base64.b64encode(raw or b"").decode(),
             original_key=key.decode(errors="replace") if isinstance(key, bytes) else key,
         )
         event = envelope(payload, key="deadletter", source="scheduler")
         await topics[DEADLETTER].send(key=event.key.encode(), value=encode(event))
         m.deadletters.labels(reason).inc()
-        log.warning("dead-lettered %s[%s]@%s: %s %s", message.topic, message.partition,
-                    message.offset, reason, errors[:1])
+        log.warning(
+            "dead-lettered %s[%s]@%s: %s %s",
+            message.topic,
+            message.partition,
+            message.offset,
+            reason,
+            errors[:1],
+        )
 
     async def emit(outcome: Outcome, started: float, event_time: dt.datetime) -> None:
         for out in outcome.messages:
@@ -72,11 +89,18 @@ def wire(s: SchedulerApp) -> None:
                 continue
             try:
                 outcome = sched.handle(env, payload)
+            except (FaustError, KafkaError):
+                raise  # infrastructure, not the event: crash, and the event is redelivered
             except Exception as exc:  # a bug must not stop the region: park the event
                 log.exception("handler failed on %s", env.type)
                 m.events.labels(env.type, "error").inc()
-                await dead_letter(raw, event.key, message, "handler-error",
-                                  [{"field": "(handler)", "message": repr(exc)[:500]}])
+                await dead_letter(
+                    raw,
+                    event.key,
+                    message,
+                    "handler-error",
+                    [{"field": "(handler)", "message": repr(exc)[:500]}],
+                )
                 continue
             m.events.labels(env.type, outcome.kind).inc()
             if outcome.dead_letter is not None:
@@ -92,24 +116,38 @@ def wire(s: SchedulerApp) -> None:
             if now - rt.changed_at < s.settings.optimiser_debounce:
                 continue
             rt.solving, rt.dirty = True, False
-            asyncio.ensure_future(run_optimiser(region, rt.version, dumps(snapshot(rt)), sorted(rt.waitlist)))
+            asyncio.ensure_future(
+                run_optimiser(region, rt.version, dumps(snapshot(rt)), sorted(rt.waitlist))
+            )
 
-    async def run_optimiser(region: str, version: int, scenario_json: str, waitlisted: list[str]) -> None:
+    async def run_optimiser(
+        region: str, version: int, scenario_json: str, waitlisted: list[str]
+    ) -> None:
         if "pool" not in pool:
-            pool["pool"] = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            pool["pool"] = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(
-                pool["pool"], solve_snapshot, scenario_json, waitlisted,
-                s.settings.optimiser_time_limit, s.settings.optimiser_workers,
+                pool["pool"],
+                solve_snapshot,
+                scenario_json,
+                waitlisted,
+                s.settings.optimiser_time_limit,
+                s.settings.optimiser_workers,
             )
             m.solver.labels(region).observe(result["seconds"])
             if result["gap"] is not None:
                 m.solver_gap.labels(region).set(result["gap"])
             if result["promote"]:
                 proposal = PlanProposed(
-                    region=region, base_version=version,
-                    promote={r: [Session.model_validate(x, strict=False) for x in v] for r, v in result["promote"].items()},
+                    region=region,
+                    base_version=version,
+                    promote={
+                        r: [Session.model_validate(x, strict=False) for x in v]
+                        for r, v in result["promote"].items()
+                    },
                     moves=[ContainerMove.model_validate(x, strict=False) for x in result["moves"]],
                 )
                 event = envelope(proposal, key=region, source="scheduler-optimiser")

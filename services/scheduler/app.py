@@ -17,6 +17,13 @@ from services.scheduler.metrics import SchedulerMetrics
 from services.scheduler.state import Store
 from services.scheduler.topics import declare
 
+TABLES = ("hubplan-catalogues", "hubplan-regions", "hubplan-bookings", "hubplan-seen")
+
+
+def changelog_topics(app_id: str = "hubplan-scheduler") -> list[str]:
+    """Faust's changelog topic names; created up front so no worker races another."""
+    return [f"{app_id}-{name}-changelog" for name in TABLES]
+
 
 @dataclass
 class SchedulerApp:
@@ -49,16 +56,14 @@ def build(settings: SchedulerSettings, metrics: SchedulerMetrics | None = None) 
 
     def table(name: str) -> faust.Table:
         return app.Table(
-            name, default=None, partitions=settings.partitions,
+            name,
+            default=None,
+            partitions=settings.partitions,
             schema=faust.Schema(key_serializer="json", value_serializer="json"),
         )
 
-    store = Store(
-        catalogues=table("hubplan-catalogues"),
-        regions=table("hubplan-regions"),
-        bookings=table("hubplan-bookings"),
-        seen=table("hubplan-seen"),
-    )
+    catalogues, regions, bookings, seen = (table(name) for name in TABLES)
+    store = Store(catalogues=catalogues, regions=regions, bookings=bookings, seen=seen)
     return SchedulerApp(
         app=app,
         topics=declare(app, settings.partitions),

@@ -15,12 +15,22 @@ class SchedulerSettings(BaseSettings):
         description="Kafka bootstrap servers, host:port[,host:port].",
     )
     app_id: str = Field(default="hubplan-scheduler", description="Consumer group / Faust app id.")
-    partitions: int = Field(default=6, ge=1, description="Partitions of hubplan.intake (and tables).")
+    partitions: int = Field(
+        default=6, ge=1, description="Partitions of hubplan.intake (and tables)."
+    )
     data_dir: str = Field(default=".hubplan/scheduler", description="Faust's local data dir.")
     metrics_port: int = Field(default=0, ge=0, description="Prometheus /metrics port (0: none).")
-    optimiser_interval: float = Field(default=2.0, gt=0, description="Seconds between optimiser sweeps.")
-    optimiser_debounce: float = Field(default=1.0, ge=0, description="Quiet seconds before optimising.")
-    optimiser_time_limit: float = Field(default=5.0, gt=0, description="CP-SAT seconds per region run.")
+    optimiser_interval: float = Field(
+        default=2.0, gt=0, description="Seconds between optimiser sweeps."
+    )
+    optimiser_debounce: float = Field(
+        default=1.0, ge=0, description="Quiet seconds before optimising."
+    )
+    optimiser_time_limit: float = Field(
+        default=5.0, gt=0, description="CP-SAT seconds per region run."
+    )
     optimiser_workers: int = Field(default=1, ge=1, description="CP-SAT workers per run.")
-    session_timeout: float = Field(default=10.0, gt=0, description="Kafka consumer session timeout (s).")
+    session_timeout: float = Field(
+        default=10.0, gt=0, description="Kafka consumer session timeout (s)."
+    )
     tansu: bool = Field(default=False, description="Broker is Tansu: one message per batch.")

@@ -9,7 +9,6 @@ region has not changed since the snapshot.
 
 from __future__ import annotations
 
-
 from collections import defaultdict
 from typing import Any
 
@@ -17,7 +16,9 @@ from schemas.scenario import Scenario
 from services.planner.solve import SolveParams, solve
 
 
-def solve_snapshot(scenario_json: str, waitlisted: list[str], seconds: float, workers: int) -> dict[str, Any]:
+def solve_snapshot(
+    scenario_json: str, waitlisted: list[str], seconds: float, workers: int
+) -> dict[str, Any]:
     """Plain JSON in, plain JSON out (it crosses a process boundary)."""
     scenario = Scenario.model_validate_json(scenario_json)
     result = solve(scenario, SolveParams(time_limit=seconds, workers=workers))
@@ -34,7 +35,9 @@ def solve_snapshot(scenario_json: str, waitlisted: list[str], seconds: float, wo
     return {
         "safe": safe,
         "promote": dict(promote) if safe else {},
-        "moves": [m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in result.moves],
+        "moves": [
+            m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in result.moves
+        ],
         "seconds": result.solve_seconds,
         "gap": gap,
         "status": result.status,
@@ -43,6 +46,3 @@ def solve_snapshot(scenario_json: str, waitlisted: list[str], seconds: float, wo
 
 def dumps(scenario: Scenario) -> str:
     return scenario.model_dump_json(by_alias=True, exclude_none=True)
-
-
-

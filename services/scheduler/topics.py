@@ -10,8 +10,12 @@ from schemas.events import DEADLETTER, DECISIONS, INTAKE, PLANS
 def declare(app: faust.App, partitions: int) -> dict[str, faust.TopicT]:
     def topic(name: str) -> faust.TopicT:
         return app.topic(
-            name, key_type=str, value_type=bytes, key_serializer="raw",
-            value_serializer="raw", partitions=partitions,
+            name,
+            key_type=str,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=partitions,
         )
 
     return {name: topic(name) for name in (INTAKE, DECISIONS, PLANS, DEADLETTER)}

@@ -1,0 +1,241 @@
+"""The event pipeline end to end on a real Kafka: HTTP in, decisions out.
+
+Every test uses its own region (and request ids), so tests share one broker
+and one running stack without seeing each other's bookings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from schemas.events import DEADLETTER, INTAKE, BookingRequested, envelope
+from schemas.scenario import Request
+from schemas.wire import decode, encode
+from services.stack import Stack, StackConfig, default_tokens
+from tests.builders import request, world
+
+pytestmark = pytest.mark.integration
+DAY = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+
+
+def regional_world(region: str) -> dict[str, Any]:
+    """The builders' tiny world with region-unique ids (tests share the broker)."""
+    data = world()
+    ren = {s["id"]: f"{region}-{s['id']}" for s in data["sites"]}
+    for s in data["sites"]:
+        s["id"], s["region"] = ren[s["id"]], region
+    for e in data["equipment"]:
+        e["id"], e["site"] = f"{region}-{e['id']}", ren[e["site"]]
+    return data
+
+
+def req(region: str, rid: str, site: str = "near", **fields: Any) -> dict[str, Any]:
+    return request(f"{region}-{rid}", site=f"{region}-{site}", **fields)
+
+
+@pytest.fixture(scope="module")
+def stack(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("stack")
+    sites = [
+        f"{r}-{s}" for r in ("flow", "dup", "dlq", "auth", "kill") for s in ("near", "hub", "far")
+    ]
+    config = StackConfig(
+        data_dir=Path(data_dir),
+        bootstrap=kafka_broker,
+        partitions=6,
+        workers=2,
+        tokens=default_tokens(Path(data_dir), sites),
+        session_timeout=6.0,
+        scheduler_env={"HUBPLAN_OPTIMISER_TIME_LIMIT": "2"},
+    )
+    s = Stack(config).start(on_step=lambda _: None)
+    yield s
+    s.stop()
+
+
+def headers(stack: Stack, role: str, site: str | None = None, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {stack.token(role, site)}", **extra}
+
+
+def load(stack: Stack, region: str, **changes: Any) -> None:
+    data = regional_world(region)
+    data.update(changes)
+    r = httpx.put(
+        f"{stack.gateway_url}/v1/catalogue", json=data, headers=headers(stack, "operator")
+    )
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        got = httpx.get(
+            f"{stack.gateway_url}/v1/regions", headers=headers(stack, "operator")
+        ).json()
+        if any(x["region"] == region and x["plan"] for x in got["regions"]):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"catalogue of {region} never showed up")
+
+
+def submit(stack: Stack, body: dict[str, Any], **extra: str) -> httpx.Response:
+    return httpx.post(
+        f"{stack.gateway_url}/v1/requests",
+        json=body,
+        headers=headers(stack, "school", body["site"], **extra),
+    )
+
+
+def decision(stack: Stack, rid: str, site: str, wait: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + wait
+    while True:
+        r = httpx.get(
+            f"{stack.gateway_url}/v1/requests/{rid}",
+            params={"wait": 5},
+            headers=headers(stack, "school", site),
+        )
+        body = r.json()
+        if r.status_code == 200 and body["status"] != "pending" or time.monotonic() > deadline:
+            return dict(body)
+
+
+def test_served_waitlisted_cancel_and_promotion(stack: Stack) -> None:
+    load(stack, "flow")
+    bodies = [req("flow", f"r{i}", **DAY) for i in range(3)]
+    for b in bodies:
+        assert submit(stack, b).status_code == 202
+    states = [decision(stack, b["id"], b["site"]) for b in bodies]
+    assert sorted(s["status"] for s in states) == ["confirmed", "confirmed", "waitlisted"]
+    waiting = next(s for s in states if s["status"] == "waitlisted")
+    assert waiting["reason"] == "no-capacity" and waiting["detail"]
+    confirmed = next(s for s in states if s["status"] == "confirmed")
+    r = httpx.delete(
+        f"{stack.gateway_url}/v1/requests/{confirmed['request_id']}",
+        headers=headers(stack, "school", "flow-near"),
+    )
+    assert r.status_code == 202
+    assert decision(stack, confirmed["request_id"], "flow-near")["status"] in (
+        "cancelled",
+        "confirmed",
+    )
+    deadline = time.monotonic() + 20
+    while decision(stack, waiting["request_id"], "flow-near")["status"] != "confirmed":
+        assert time.monotonic() < deadline, "waitlisted request was not promoted after the cancel"
+        time.sleep(0.2)
+
+
+def test_retries_and_redelivery_book_once(stack: Stack, kafka_broker: str) -> None:
+    load(stack, "dup")
+    body = req("dup", "once", sessions=2)
+    first = submit(stack, body, **{"Idempotency-Key": "k-1"})
+    again = submit(stack, body, **{"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 202
+    assert first.json()["request_id"] == again.json()["request_id"]
+    assert decision(stack, body["id"], body["site"])["status"] == "confirmed"
+
+    async def redeliver() -> None:
+        payload = BookingRequested(
+            request=Request.model_validate_json(json.dumps(req("dup", "twice"))),
+            requested_by="test",
+        )
+        event = envelope(payload, key="dup", source="test")
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_broker)
+        await producer.start()
+        for _ in range(3):  # the same event, delivered three times
+            await producer.send_and_wait(INTAKE, encode(event), key=b"dup")
+        await producer.stop()
+
+    asyncio.run(redeliver())
+    assert decision(stack, "dup-twice", "dup-near")["status"] == "confirmed"
+    plan = httpx.get(
+        f"{stack.gateway_url}/v1/plan", params={"region": "dup"}, headers=headers(stack, "operator")
+    ).json()
+    per_request: dict[str, int] = {}
+    for s in plan["sessions"]:
+        per_request[s["request"]] = per_request.get(s["request"], 0) + 1
+    assert per_request == {"dup-once": 2, "dup-twice": 1}
+
+
+def test_garbage_wrong_schema_unknown_site_go_to_dead_letter(
+    stack: Stack, kafka_broker: str
+) -> None:
+    load(stack, "dlq")
+    marker = uuid.uuid4().hex
+    good = Request.model_validate_json(json.dumps(req("dlq", "after")))
+    unknown = Request.model_validate_json(
+        json.dumps(req("dlq", "lost", site="atlantis-" + marker[:8]))
+    )
+    wrong = envelope(BookingRequested(request=good, requested_by="t"), key="dlq", source="t")
+    wrong_bytes = encode(wrong).replace(b'"group_size"', b'"groupsize"')
+
+    async def scenario() -> list[dict[str, Any]]:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_broker)
+        await producer.start()
+        await producer.send_and_wait(INTAKE, f"garbage {marker}".encode(), key=b"dlq")
+        await producer.send_and_wait(INTAKE, wrong_bytes, key=b"dlq")
+        bad_site = envelope(
+            BookingRequested(request=unknown, requested_by="t"), key="dlq", source="t"
+        )
+        await producer.send_and_wait(INTAKE, encode(bad_site), key=b"dlq")
+        ok = envelope(BookingRequested(request=good, requested_by="t"), key="dlq", source="t")
+        await producer.send_and_wait(INTAKE, encode(ok), key=b"dlq")
+        await producer.stop()
+        consumer = AIOKafkaConsumer(
+            DEADLETTER, bootstrap_servers=kafka_broker, auto_offset_reset="earliest", group_id=None
+        )
+        await consumer.start()
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(found) < 3:
+            for messages in (await consumer.getmany(timeout_ms=500)).values():
+                for m in messages:
+                    _, dead = decode(m.value)
+                    original = base64.b64decode(dead.original_base64)  # type: ignore[attr-defined]
+                    if (
+                        marker.encode() in original
+                        or original == wrong_bytes
+                        or unknown.site.encode() in original
+                    ):
+                        found.append(dead.model_dump())
+        await consumer.stop()
+        return found
+
+    found = asyncio.run(scenario())
+    assert sorted(d["reason"] for d in found) == ["not-json", "schema-invalid", "unknown-reference"]
+    schema = next(d for d in found if d["reason"] == "schema-invalid")
+    assert any("group_size" in e["field"] for e in schema["errors"])
+    assert decision(stack, "dlq-after", "dlq-near")["status"] == "confirmed"
+
+
+def test_schools_only_see_their_own_requests(stack: Stack) -> None:
+    load(stack, "auth")
+    mine = req("auth", "mine")
+    assert submit(stack, mine).status_code == 202
+    assert decision(stack, mine["id"], "auth-near")["status"] == "confirmed"
+    other = headers(stack, "school", "auth-hub")
+    url = f"{stack.gateway_url}/v1/requests/{mine['id']}"
+    assert httpx.get(url, headers=other).status_code == 404
+    assert httpx.delete(url, headers=other).status_code == 404
+    foreign = req("auth", "spoof")
+    r = httpx.post(f"{stack.gateway_url}/v1/requests", json=foreign, headers=other)
+    assert r.status_code == 403 and r.json()["field"] == "site"
+    listed = httpx.get(f"{stack.gateway_url}/v1/requests", headers=other).json()["requests"]
+    assert all(v["site"] == "auth-hub" for v in listed)
+    assert httpx.get(url, headers={"Authorization": "Bearer nope-nope-nope"}).status_code == 401
+
+
+def test_validation_errors_name_the_field(stack: Stack) -> None:
+    body = req("auth", "bad", group_size=0)
+    r = submit(stack, body)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "group_size"
+    r = submit(stack, {**req("auth", "typo"), "grup_size": 3})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "grup_size"
