@@ -13,8 +13,8 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from schemas.schedule import ContainerMove, Session, Unserved
 from schemas.scenario import Request, Scenario
+from schemas.schedule import ContainerMove, Session, Unserved
 from services.planner.greedy import place_request
 from services.planner.instance import Instance, build_instance
 from services.planner.ledger import Booking, Ledger

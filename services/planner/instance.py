@@ -77,6 +77,7 @@ class Instance:
     pads_by_region: dict[str, list[str]]
     staff: list[Instructor] | None
     staff_blocked: list[frozenset[int]]
+    staff_region: list[str]  # an instructor works in the region of their home site
     requests: list[Request]
     request_index: dict[str, int] = field(default_factory=dict)
 
@@ -178,6 +179,7 @@ def build_instance(scenario: Scenario) -> Instance:
         pads_by_region=dict(pads),
         staff=staff,
         staff_blocked=[_blocked(days, p.unavailable) for p in staff or []],
+        staff_region=[region_of_site[p.home_site] for p in staff or []],
         requests=list(scenario.requests),
     )
     inst.request_index = {r.id: i for i, r in enumerate(inst.requests)}

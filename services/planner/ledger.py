@@ -52,6 +52,8 @@ class Ledger:
         person = inst.staff[i]
         if kind not in person.types or part not in person.parts or day in inst.staff_blocked[i]:
             return False
+        if inst.staff_region[i] != inst.region_of_site[site]:
+            return False
         if self.staff_week.get((i, inst.weeks[day]), 0) >= person.max_sessions_per_week:
             return False
         for other_slot, other_site in self.staff_day.get((i, day), ()):

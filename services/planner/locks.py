@@ -116,5 +116,7 @@ def _check_one(inst: Instance, lock: LockedSession) -> KeptLock | str:
             return f"instructor {lock.staff} is unavailable on {lock.date}"
         if req.equipment_type not in person.types or req.part not in person.parts:
             return f"instructor {lock.staff} no longer teaches {req.equipment_type} ({req.part})"
+        if inst.staff_region[staff] != inst.region_of_request(req):
+            return f"instructor {lock.staff} works in another region"
     site = sites[0] if kind == FIXED else lock.site
     return KeptLock(lock, r, kind, resource, lock.resource, day, slot, staff, site)

@@ -42,26 +42,32 @@ class Option:
     travel: float
 
 
-def staff_days(inst: Instance) -> dict[tuple[str, str], frozenset[int]] | None:
-    """Days on which some instructor can teach (type, part); None without staff."""
+StaffDays = dict[tuple[str, str, str], frozenset[int]]
+
+
+def staff_days(inst: Instance) -> StaffDays | None:
+    """Days on which some instructor of the region can teach (region, type, part).
+
+    None when the scenario has no staff (then no session needs an instructor).
+    """
     if inst.staff is None:
         return None
-    out: dict[tuple[str, str], set[int]] = defaultdict(set)
+    out: dict[tuple[str, str, str], set[int]] = defaultdict(set)
     every_day = range(len(inst.days))
-    for person, blocked in zip(inst.staff, inst.staff_blocked, strict=True):
+    for i, person in enumerate(inst.staff):
         if person.max_sessions_per_week <= 0:
             continue
-        free = [k for k in every_day if k not in blocked]
+        free = [k for k in every_day if k not in inst.staff_blocked[i]]
         for kind in person.types:
             for part in person.parts:
-                out[(kind, part)].update(free)
+                out[(inst.staff_region[i], kind, part)].update(free)
     return {key: frozenset(v) for key, v in out.items()}
 
 
 def candidates(
     inst: Instance,
     req: Request,
-    staffed: dict[tuple[str, str], frozenset[int]] | None,
+    staffed: StaffDays | None,
     *,
     containers_fixed: bool = False,
 ) -> list[Candidate]:
@@ -74,7 +80,9 @@ def candidates(
     part = req.part
     window = inst.day_range(max(req.earliest, inst.scenario.horizon.start), req.latest)
     home_closed = inst.site_closed[req.site] if req.audience == "pupils" else frozenset()
-    allowed = staffed.get((req.equipment_type, part), frozenset()) if staffed is not None else None
+    allowed = (
+        staffed.get((region, req.equipment_type, part), frozenset()) if staffed is not None else None
+    )
     out: list[Candidate] = []
 
     def usable(site: str, blocked: frozenset[int], first: int = 0) -> tuple[int, ...]:

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from schemas.schedule import SCHEDULE_FORMAT, ContainerMove, Displaced, Schedule, Session, Unserved
 from schemas.scenario import LockedSession, Scenario
+from schemas.schedule import SCHEDULE_FORMAT, ContainerMove, Displaced, Schedule, Session, Unserved
 from services.planner import finalize
 from services.planner.greedy import construct, fcfs_order, seed_order, served_requests
 from services.planner.instance import Instance, build_instance

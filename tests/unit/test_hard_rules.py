@@ -270,3 +270,16 @@ def test_metrics_are_recomputed(field: str, value: Any) -> None:
     raw = sch.model_dump(mode="json", by_alias=True, exclude_none=True)
     raw["metrics"][field] = value
     assert "metrics" in {v.rule for v in validate(parse(data), schedule(raw))}
+
+
+def test_rule7_instructors_stay_in_their_home_region() -> None:
+    """Regions are planned apart, so an instructor never teaches in another region."""
+    data = _two_sites(None)
+    data["sites"].append({"id": "north", "name": "North vgs", "kind": "hub", "lat": 66.3, "lon": 14.1,
+                          "region": "north", "container_pad": False})
+    data["equipment"].append({"id": "dry-n", "type": "dry-room", "site": "north", "seats": 12,
+                              "parts": ["day"]})
+    data["requests"].append(request("n", site="north", earliest="2027-01-05", latest="2027-01-05"))
+    result, sch = plan(data)
+    assert {s.request for s in sch.sessions} == {"d", "p"}
+    assert [(u.request, u.reason) for u in result.unserved] == [("n", "no-staff")]

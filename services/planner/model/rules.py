@@ -148,6 +148,8 @@ def instructors(model: cp_model.CpModel, inst: Instance, v: PlanVars) -> None:
                 continue
             if k in inst.staff_blocked[i] or person.max_sessions_per_week <= 0:
                 continue
+            if inst.staff_region[i] != inst.region_of_site[site]:
+                continue  # regions are planned apart; an instructor works in one
             var = model.new_bool_var(f"teach_{person.id}_{k}_{s}_{site}_{kind}")
             v.teach[(i, k, s, site, kind)] = var
             teachers.append(var)
