@@ -1,0 +1,172 @@
+"""``hubplan moves``: transport orders, calendar feeds, chart and map of container moves.
+
+The offline face of :mod:`services.logistics`; the gateway serves the same
+functions over HTTP, so what a user sees here is what a subscribed calendar
+or a browser shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from schemas.scenario import Scenario
+from services.cli.errors import CliError, InputFileError
+from services.cli.files import load_scenario, load_schedule
+from services.logistics import views
+from services.logistics.drawing import Drawing, PngUnavailableError
+from services.logistics.errors import LogisticsError
+from services.logistics.exports import fleet_calendar, orders_csv
+from services.logistics.itinerary import DEFAULT_NOTICE_DAYS, notice_deadline
+from services.logistics.models import TransportOrder
+from services.logistics.pictures import gantt_chart, save, site_map
+
+console = Console(stderr=True)
+out = Console(soft_wrap=True)
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "moves",
+        help="container moves: transport orders, calendars (ics), chart and map",
+        description="Transport orders of a schedule's container moves, as a table, CSV, JSON "
+        "or iCalendar feed; optionally a Gantt chart and a map (SVG or PNG).",
+    )
+    p.add_argument("scenario", help="scenario JSON, or the name of a shipped scenario")
+    p.add_argument("schedule", help="schedule JSON made from that scenario")
+    p.add_argument("--container", help="only this container")
+    p.add_argument("--site", help="ics: the feed of this site (arrivals, setups, stays)")
+    p.add_argument("--from", dest="since", metavar="DATE", help="orders departing on/after DATE")
+    p.add_argument("--until", metavar="DATE", help="orders departing on/before DATE")
+    p.add_argument("--today", metavar="DATE",
+                   help="reference day of the notice period (default: --from, else today)")
+    p.add_argument("--notice-days", type=int, default=DEFAULT_NOTICE_DAYS,
+                   help=f"working days before departure a move is locked (default "
+                        f"{DEFAULT_NOTICE_DAYS})")
+    p.add_argument("--format", choices=["table", "csv", "ics", "json"], default="table")
+    p.add_argument("-o", "--output", metavar="FILE", help="write there instead of stdout")
+    p.add_argument("--chart", metavar="FILE", help="Gantt chart of stays and moves (.svg/.png)")
+    p.add_argument("--map", dest="map_file", metavar="FILE", help="map of sites, legs (.svg/.png)")
+    p.set_defaults(run=cmd_moves)
+
+
+def _date(value: str | None, flag: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{flag}: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def _scenario(path: str) -> Scenario:
+    """A file path, or a shipped scenario's name when no such file exists."""
+    if not Path(path).exists():
+        from services.scenarios.shipped import list_shipped, load_shipped
+
+        if path in list_shipped():
+            return Scenario.model_validate_json(json.dumps(load_shipped(path)))
+    return load_scenario(path)
+
+
+def cmd_moves(args: argparse.Namespace) -> int:
+    scenario = _scenario(args.scenario)
+    schedule = load_schedule(args.schedule)
+    since, until = _date(args.since, "--from"), _date(args.until, "--until")
+    today = _date(args.today, "--today") or since or dt.date.today()
+    if args.notice_days < 0:
+        raise CliError("--notice-days must be >= 0")
+    if args.site and args.format != "ics":
+        raise CliError("--site selects a calendar feed: use it with --format ics")
+    notice = args.notice_days
+    try:
+        # the same calls the gateway's HTTP views make (services.logistics.views)
+        chosen = views.itineraries_for(scenario, schedule, args.container)
+        found = views.orders(scenario, schedule, container=args.container, since=since,
+                             until=until, today=today, notice_days=notice)
+        text: str | bytes
+        if args.format == "table":
+            text = _table_text(scenario, found, today, args)
+        elif args.format == "csv":
+            text = orders_csv(found)
+        elif args.format == "json":
+            text = views.orders_json(scenario, schedule, container=args.container, since=since,
+                                     until=until, today=today, notice_days=notice)
+        elif args.site:
+            text = views.site_ics(scenario, schedule, args.site, today=today, notice_days=notice)
+        elif args.container:
+            text = views.container_ics(scenario, schedule, args.container, today=today,
+                                       notice_days=notice)
+        else:
+            text = fleet_calendar(scenario, chosen, today=today, notice_days=notice)
+        _emit(text, args.output)
+        if args.chart:
+            _save(gantt_chart(scenario, chosen, today=today), args.chart, "--chart")
+        if args.map_file:
+            _save(site_map(scenario, chosen), args.map_file, "--map")
+    except LogisticsError as exc:
+        raise CliError(f"{args.schedule}: {exc}") from None
+    return 0
+
+
+def _emit(text: str | bytes, output: str | None) -> None:
+    data = text.encode() if isinstance(text, str) else text
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_bytes(data)
+    except OSError as exc:
+        raise InputFileError(output, f"cannot write: {exc.strerror or exc}") from None
+    console.print(f"wrote {output}")
+
+
+def _save(picture: Drawing, path: str, flag: str) -> None:
+    if Path(path).suffix.lower() not in (".svg", ".png"):
+        raise CliError(f"{flag}: '{path}' must end in .svg or .png")
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        save(picture, path)
+    except PngUnavailableError as exc:
+        raise CliError(f"{flag}: {exc}") from None
+    except OSError as exc:
+        raise InputFileError(path, f"cannot write: {exc.strerror or exc}") from None
+    console.print(f"wrote {path}")
+
+
+def _table_text(scenario: Scenario, orders: list[TransportOrder], today: dt.date,
+                args: argparse.Namespace) -> str:
+    """The orders as a rich table: coloured on a terminal, plain text in a file."""
+    deadline = notice_deadline(scenario, today, args.notice_days)
+    window = f"{args.since or 'start'} to {args.until or 'end'}"
+    t = Table(title=f"Transport orders - {scenario.name or args.scenario} ({window})",
+              caption=f"locked: departs on or before {deadline} ({args.notice_days} working "
+                      f"days after {today})")
+    for name in ("depart", "ready", "container", "from", "to"):
+        t.add_column(name, no_wrap=True)
+    for name in ("transit d", "setup d", "km", "driving h"):
+        t.add_column(name, justify="right", no_wrap=True)
+    t.add_column("contact (receiving site)", overflow="fold")
+    t.add_column("notice", no_wrap=True)
+    for o in orders:
+        t.add_row(str(o.depart), str(o.ready), o.container, o.from_site, o.to_site,
+                  str(o.transit_days), str(o.setup_days), f"{o.km:.1f}", f"{o.driving_hours:.1f}",
+                  o.contact, "[bold red]locked[/]" if o.locked else "open")
+    # a terminal gets its own width; files and pipes get room for the whole row
+    terminal = args.output is None and out.is_terminal
+    buf = io.StringIO()
+    target = Console(file=buf, width=out.width if terminal else 220, no_color=not terminal,
+                     force_terminal=terminal)
+    target.print(t)
+    if not orders:
+        target.print("no moves in this window")
+    return buf.getvalue()

@@ -1,0 +1,38 @@
+"""Run the logistics consumer: ``python -m services.logistics``.
+
+One instance is enough (it assigns itself every partition of
+``hubplan.plans``); stops cleanly on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from services.logistics.config import LogisticsSettings
+from services.logistics.service import LogisticsService
+
+
+async def _main(settings: LogisticsSettings) -> None:
+    service = LogisticsService(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, service.stop)
+    await service.run()
+
+
+def main() -> int:
+    try:
+        settings = LogisticsSettings()
+    except Exception as exc:  # pydantic ValidationError: one clear line
+        print(f"hubplan-logistics: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(_main(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Shipped travel-time matrices (``travel.minutes``) for the example scenarios."""
