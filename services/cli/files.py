@@ -9,8 +9,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from schemas.common import describe_errors
-from schemas.schedule import Schedule
 from schemas.scenario import Scenario
+from schemas.schedule import Schedule
 from services.cli.errors import ContractError, InputFileError
 
 M = TypeVar("M", bound=BaseModel)

@@ -8,8 +8,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from schemas.common import clock_minutes
-from schemas.schedule import ContainerMove, Schedule, Session
 from schemas.scenario import Scenario
+from schemas.schedule import ContainerMove, Schedule, Session
 from services.validator.geo import Distances, WorkCalendar
 
 

@@ -101,6 +101,7 @@ def decision(stack: Stack, rid: str, site: str, wait: float = 20) -> dict[str, A
             f"{stack.gateway_url}/v1/requests/{rid}",
             params={"wait": 5},
             headers=headers(stack, "school", site),
+            timeout=15,
         )
         body = r.json()
         if r.status_code == 200 and body["status"] != "pending" or time.monotonic() > deadline:
