@@ -33,6 +33,7 @@ from services.planner.model.objective import lock_bonus, secondary
 from services.planner.model.variables import Move
 from services.planner.options import CONTAINER, FIXED, Option, candidates, expand, staff_days
 from services.planner.reasons import explain_unserved
+from services.planner.tidy_moves import tidy_moves
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,7 @@ def _solve_region(
         Booking(o.request, -1, o.kind, o.resource, o.day, o.slot, o.site, o.travel)
         for o in chosen
     ]
+    moves = tidy_moves(inst, plan, moves)
     return plan, moves, teachers, "OPTIMAL" if proven else "FEASIBLE", bound
 
 
