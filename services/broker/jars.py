@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -26,7 +27,11 @@ _MVN_TIMEOUT_S = 900
 
 
 def _pom_hash(kafka_home: Path) -> str:
-    return hashlib.sha256((kafka_home / "pom.xml").read_bytes()).hexdigest()
+    # Comments and layout don't change what Maven fetches; ignoring them means
+    # editing a comment does not trigger a 90 MB re-fetch under running brokers.
+    pom = (kafka_home / "pom.xml").read_text(encoding="utf-8")
+    essence = " ".join(re.sub(r"<!--.*?-->", " ", pom, flags=re.DOTALL).split())
+    return hashlib.sha256(essence.encode()).hexdigest()
 
 
 def lib_is_complete(kafka_home: Path) -> bool:

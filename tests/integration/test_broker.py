@@ -83,7 +83,7 @@ async def test_messages_and_offsets_survive_a_restart(tmp_path: Path) -> None:
         assert await _consume(broker.bootstrap_servers, topic, group, 2) == [b"b", b"c"]
         # A second broker on the same data dir must fail loudly, not corrupt it.
         with pytest.raises(BrokerStartFailed, match="another broker is already using"):
-            EmbeddedKafka(data_dir, start_timeout=30).start()
+            EmbeddedKafka(data_dir).start()
         assert broker.is_running()
 
 
