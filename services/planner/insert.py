@@ -48,6 +48,14 @@ class LivePlan:
     # -- public ----------------------------------------------------------
     def add(self, req: Request) -> list[Session] | Unserved:
         """Place a new (or waitlisted) request now, or say why not."""
+        placed = self.try_add(req)
+        if placed is None:
+            r = self.inst.request_index[req.id]
+            return explain_unserved(self.inst, r, crowded_code="no-capacity")
+        return placed
+
+    def try_add(self, req: Request) -> list[Session] | None:
+        """Place the request if it fits now (no diagnosis when it does not: cheap)."""
         r = self.inst.request_index.get(req.id)
         if r is None:
             r = len(self.inst.requests)
@@ -57,7 +65,7 @@ class LivePlan:
             return self.sessions(req.id)
         placed = place_request(self.inst, self.ledger, r, self._candidates(req))
         if placed is None:
-            return explain_unserved(self.inst, r, crowded_code="no-capacity")
+            return None
         for b in placed:
             self.ledger.release(b)  # _take books it again, with a unit name
             self._take(b)

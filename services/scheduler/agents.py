@@ -69,12 +69,16 @@ def wire(s: SchedulerApp) -> None:
             m.decisions.labels(region, outcome.kind).inc()
             age = (dt.datetime.now(dt.UTC) - event_time).total_seconds()
             m.latency.labels(region).observe(max(age, time.perf_counter() - started))
-        rt = sched.cache.get(region)
-        if rt is not None:
-            m.waitlist.labels(region).set(len(rt.waitlist))
-            asked = sum(rt.requests[r].value for r in rt.status)
-            served = sum(rt.requests[r].value for r, st in rt.status.items() if st == "confirmed")
-            m.served_share.labels(region).set(served / asked if asked else 1.0)
+
+    @app.timer(interval=0.2)
+    async def publish_plans() -> None:
+        """Plan summaries and region gauges, micro-batched (O(region) work, not per event)."""
+        for out in sched.plan_updates():
+            await topics[out.topic].send(key=out.event.key.encode(), value=encode(out.event))
+            data = out.event.data
+            m.waitlist.labels(data["region"]).set(data["waitlisted"])
+            asked = data["requested_value"]
+            m.served_share.labels(data["region"]).set(data["served_value"] / asked if asked else 1.0)
 
     @app.agent(topics[INTAKE], name="hubplan-decide")
     async def decide(stream: Any) -> None:

@@ -142,10 +142,8 @@ class Scheduler:
         else:
             self._record(rt, req, "confirmed", sessions=decided)
             kind = "confirmed"
-        self._touch(rt)
-        return Outcome(
-            [self._current_decision(req.id), self._plan_changed(rt, "insert")], kind, region
-        )
+        self._touch(rt, "insert")
+        return Outcome([self._current_decision(req.id)], kind, region)
 
     def _cancelled(self, event: Envelope, p: BookingCancelled) -> Outcome:
         rec = self.store.bookings.get(p.request_id)
@@ -167,20 +165,33 @@ class Scheduler:
                 ),
             )
         ]
-        msgs += self._promote(rt)
-        self._touch(rt)
-        msgs.append(self._plan_changed(rt, "cancel"))
+        if freed:  # a waitlisted request's cancel frees nothing: no retry
+            msgs += self._promote(rt, {rec["request"]["equipment_type"]})
+        self._touch(rt, "cancel")
         return Outcome(msgs, "cancelled", rt.region)
 
-    def _promote(self, rt: RegionRuntime) -> list[Out]:
-        """Try waitlisted requests again, first come first served."""
+    def _promote(self, rt: RegionRuntime, types: set[str] | None = None) -> list[Out]:
+        """Try waitlisted requests again, first come first served.
+
+        Only requests of the freed ``types`` can gain, and once one request
+        fails, an identical one (same site, type, size, window) would too.
+        """
         out = []
+        failed: set[tuple[object, ...]] = set()
         for req in rt.waitlisted_in_order():
-            decided = rt.live.add(req)
-            if isinstance(decided, list):
-                rt.waitlist.discard(req.id)
-                self._record(rt, req, "confirmed", sessions=decided)
-                out.append(self._current_decision(req.id))
+            if types is not None and req.equipment_type not in types:
+                continue
+            shape = (req.site, req.equipment_type, req.audience, req.group_size, req.sessions,
+                     req.min_gap_days, req.earliest, req.latest, req.max_travel_minutes)
+            if shape in failed:
+                continue
+            decided = rt.live.try_add(req)
+            if decided is None:
+                failed.add(shape)
+                continue
+            rt.waitlist.discard(req.id)
+            self._record(rt, req, "confirmed", sessions=decided)
+            out.append(self._current_decision(req.id))
         return out
 
     # -- catalogue ---------------------------------------------------------
@@ -217,8 +228,7 @@ class Scheduler:
                 )
                 msgs.append(self._current_decision(rid))
         msgs += self._promote(rt)
-        self._touch(rt)
-        msgs.append(self._plan_changed(rt, cause))
+        self._touch(rt, cause)
         return Outcome(msgs, "catalogue", region)
 
     def _resource_changed(self, p: ResourceChanged) -> Outcome:
@@ -251,9 +261,8 @@ class Scheduler:
         self.cache.pop(p.region, None)
         rt = self.runtime(p.region)
         assert rt is not None
-        self._touch(rt, optimised=True)
+        self._touch(rt, "optimiser", optimised=True)
         msgs = [self._current_decision(rid, via="optimiser") for rid in promoted]
-        msgs.append(self._plan_changed(rt, "optimiser"))
         return Outcome(msgs, "optimised", p.region)
 
     # -- records and messages ------------------------------------------------
@@ -279,8 +288,9 @@ class Scheduler:
         }
         rt.status[req.id] = status  # type: ignore[assignment]
 
-    def _touch(self, rt: RegionRuntime, optimised: bool = False) -> None:
+    def _touch(self, rt: RegionRuntime, cause: str, optimised: bool = False) -> None:
         rt.version += 1
+        rt.plan_cause = cause
         rt.dirty = not optimised and bool(rt.waitlist)
         rt.changed_at = self.clock()
         meta = dict(self.store.regions.get(rt.region) or {"moves": []})
@@ -329,6 +339,16 @@ class Scheduler:
 
     def _decision_out(self, region: str, payload: Strict) -> Out:
         return Out(DECISIONS, envelope(payload, key=region, source=self.source))
+
+    def plan_updates(self) -> list[Out]:
+        """PlanChanged for every region changed since the last call (micro-batched:
+        a burst of a thousand decisions yields one summary, not a thousand)."""
+        out = []
+        for rt in self.cache.values():
+            if rt.plan_sent != rt.version:
+                out.append(self._plan_changed(rt, rt.plan_cause))
+                rt.plan_sent = rt.version
+        return out
 
     def _plan_changed(self, rt: RegionRuntime, cause: str) -> Out:
         confirmed = [r for r, s in rt.status.items() if s == "confirmed"]

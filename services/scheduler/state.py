@@ -50,6 +50,8 @@ class RegionRuntime:
     solving: bool = False
     changed_at: float = 0.0
     waitlist: set[str] = field(default_factory=set)
+    plan_sent: int = -1  # version of the last PlanChanged sent
+    plan_cause: str = "catalogue"
 
     def waitlisted_in_order(self) -> list[Request]:
         return sorted(
