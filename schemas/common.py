@@ -95,5 +95,7 @@ def describe_errors(error: ValidationError) -> list[dict[str, str]]:
             if match and not field:
                 out.append({"field": match["path"], "message": match["msg"]})
             else:
-                out.append({"field": field or "(root)", "message": line.removeprefix("Value error, ")})
+                out.append(
+                    {"field": field or "(root)", "message": line.removeprefix("Value error, ")}
+                )
     return out

@@ -30,7 +30,6 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from schemas.common import DateRange, Id, Strict
-from schemas.schedule import ContainerMove, Session, UnservedReason
 from schemas.scenario import (
     Container,
     Equipment,
@@ -41,6 +40,7 @@ from schemas.scenario import (
     Slot,
     Travel,
 )
+from schemas.schedule import ContainerMove, Session, UnservedReason
 
 INTAKE = "hubplan.intake"
 DECISIONS = "hubplan.decisions"
@@ -53,7 +53,9 @@ class Envelope(Strict):
     """The one wrapper every Kafka message has."""
 
     id: str = Field(min_length=1, max_length=128, description="Unique event id (dedupe key).")
-    type: str = Field(pattern=r"^hubplan\.[a-z.-]+\.v\d+$", description="e.g. hubplan.booking.requested.v1")
+    type: str = Field(
+        pattern=r"^hubplan\.[a-z.-]+\.v\d+$", description="e.g. hubplan.booking.requested.v1"
+    )
     source: str = Field(min_length=1, description="Producing service, e.g. 'gateway'.")
     time: dt.datetime = Field(description="When the event happened (UTC).")
     key: str = Field(min_length=1, max_length=128, description="Partition key: the region.")
@@ -198,7 +200,7 @@ PAYLOADS: dict[str, type[Strict]] = {
 
 
 def type_of(payload: Strict) -> str:
-    return str(getattr(type(payload), "TYPE"))
+    return str(type(payload).TYPE)
 
 
 def envelope(payload: Strict, *, key: str, source: str, event_id: str | None = None) -> Envelope:
@@ -211,4 +213,3 @@ def envelope(payload: Strict, *, key: str, source: str, event_id: str | None = N
         key=key,
         data=payload.model_dump(mode="json", by_alias=True, exclude_none=True),
     )
-

@@ -19,20 +19,34 @@ from schemas.events import (
     PLANS,
     Envelope,
 )
-from schemas.schedule import Schedule
 from schemas.scenario import Scenario
+from schemas.schedule import Schedule
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # topic -> (producers, consumers, payload types)
 TOPIC_MAP: dict[str, tuple[list[str], list[str], list[str]]] = {
-    INTAKE: (["gateway", "scheduler optimiser"], ["scheduler", "gateway read side"],
-             ["hubplan.catalogue.loaded.v1", "hubplan.resource.changed.v1",
-              "hubplan.booking.requested.v1", "hubplan.booking.cancelled.v1",
-              "hubplan.plan.proposed.v1"]),
-    DECISIONS: (["scheduler"], ["gateway read side"],
-                ["hubplan.booking.confirmed.v1", "hubplan.booking.waitlisted.v1",
-                 "hubplan.booking.rejected.v1", "hubplan.booking.cancellation-confirmed.v1"]),
+    INTAKE: (
+        ["gateway", "scheduler optimiser"],
+        ["scheduler", "gateway read side"],
+        [
+            "hubplan.catalogue.loaded.v1",
+            "hubplan.resource.changed.v1",
+            "hubplan.booking.requested.v1",
+            "hubplan.booking.cancelled.v1",
+            "hubplan.plan.proposed.v1",
+        ],
+    ),
+    DECISIONS: (
+        ["scheduler"],
+        ["gateway read side"],
+        [
+            "hubplan.booking.confirmed.v1",
+            "hubplan.booking.waitlisted.v1",
+            "hubplan.booking.rejected.v1",
+            "hubplan.booking.cancellation-confirmed.v1",
+        ],
+    ),
     PLANS: (["scheduler"], ["gateway read side", "logistics"], ["hubplan.plan.changed.v1"]),
     DEADLETTER: (["scheduler"], ["operators"], ["hubplan.deadletter.recorded.v1"]),
 }
@@ -60,9 +74,13 @@ def asyncapi() -> dict[str, Any]:
             "payload": {
                 "allOf": [
                     {"$ref": "#/components/schemas/Envelope"},
-                    {"type": "object", "properties": {
-                        "type": {"const": type_name},
-                        "data": {"$ref": f"#/components/schemas/{name}"}}},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "type": {"const": type_name},
+                            "data": {"$ref": f"#/components/schemas/{name}"},
+                        },
+                    },
                 ]
             },
         }
@@ -71,16 +89,21 @@ def asyncapi() -> dict[str, Any]:
         topic: {
             "address": topic,
             "description": f"Key: the region (partition key). Producers: {', '.join(prod)}. "
-                           f"Consumers: {', '.join(cons)}.",
-            "messages": {by_type[t]: {"$ref": f"#/components/messages/{by_type[t]}"} for t in types},
+            f"Consumers: {', '.join(cons)}.",
+            "messages": {
+                by_type[t]: {"$ref": f"#/components/messages/{by_type[t]}"} for t in types
+            },
         }
         for topic, (prod, cons, types) in TOPIC_MAP.items()
     }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "hubplan events", "version": "1",
-                 "description": "Every message is a JSON envelope (id, type with version, source, "
-                                "time, key, data); key = region so a region lives on one partition."},
+        "info": {
+            "title": "hubplan events",
+            "version": "1",
+            "description": "Every message is a JSON envelope (id, type with version, source, "
+            "time, key, data); key = region so a region lives on one partition.",
+        },
         "defaultContentType": "application/json",
         "channels": channels,
         "components": {"messages": messages, "schemas": schemas},
@@ -88,8 +111,10 @@ def asyncapi() -> dict[str, Any]:
 
 
 def rendered() -> dict[Path, str]:
-    out = {ROOT / "schemas" / name: json.dumps(s, indent=2, sort_keys=True) + "\n"
-           for name, s in json_schemas().items()}
+    out = {
+        ROOT / "schemas" / name: json.dumps(s, indent=2, sort_keys=True) + "\n"
+        for name, s in json_schemas().items()
+    }
     out[ROOT / "docs" / "asyncapi.json"] = json.dumps(asyncapi(), indent=2, sort_keys=True) + "\n"
     return out
 

@@ -231,8 +231,7 @@ def request_problems(scenario: Scenario, req: Request, path: str = "request") ->
     sites = {x.id: x for x in scenario.sites}
     parts = {slot.part for slot in scenario.slots}
     return [
-        p.replace("requests[0]", path, 1)
-        for p in _request_problems(scenario, 0, req, sites, parts)
+        p.replace("requests[0]", path, 1) for p in _request_problems(scenario, 0, req, sites, parts)
     ]
 
 

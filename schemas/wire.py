@@ -20,7 +20,9 @@ class WireError(Exception):
     """A message that cannot become an event."""
 
     def __init__(self, reason: str, errors: list[dict[str, str]] | None = None) -> None:
-        super().__init__(reason if not errors else f"{reason}: {errors[0]['field']}: {errors[0]['message']}")
+        super().__init__(
+            reason if not errors else f"{reason}: {errors[0]['field']}: {errors[0]['message']}"
+        )
         self.reason = reason
         self.errors = errors or []
 
@@ -45,10 +47,14 @@ def decode(raw: bytes | None) -> tuple[Envelope, Strict]:
         raise WireError("bad-envelope", describe_errors(exc)) from None
     model = PAYLOADS.get(event.type)
     if model is None:
-        raise WireError("unknown-type", [{"field": "type", "message": f"unknown event type {event.type}"}])
+        raise WireError(
+            "unknown-type", [{"field": "type", "message": f"unknown event type {event.type}"}]
+        )
     try:
         payload = model.model_validate_json(json.dumps(body["data"]))
     except ValidationError as exc:
-        errors = [{"field": f"data.{e['field']}", "message": e["message"]} for e in describe_errors(exc)]
+        errors = [
+            {"field": f"data.{e['field']}", "message": e["message"]} for e in describe_errors(exc)
+        ]
         raise WireError("schema-invalid", errors) from None
     return event, payload

@@ -131,6 +131,7 @@ def fcfs_order(inst: Instance) -> list[int]:
 
 def seed_order(inst: Instance, option_counts: Sequence[int]) -> list[int]:
     """Value per session first; among equals, the request with fewer options."""
+
     def key(r: int) -> tuple[float, int, int]:
         req = inst.requests[r]
         return (-req.value / req.sessions, option_counts[r], r)

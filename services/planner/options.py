@@ -81,7 +81,9 @@ def candidates(
     window = inst.day_range(max(req.earliest, inst.scenario.horizon.start), req.latest)
     home_closed = inst.site_closed[req.site] if req.audience == "pupils" else frozenset()
     allowed = (
-        staffed.get((region, req.equipment_type, part), frozenset()) if staffed is not None else None
+        staffed.get((region, req.equipment_type, part), frozenset())
+        if staffed is not None
+        else None
     )
     out: list[Candidate] = []
 
@@ -112,7 +114,11 @@ def candidates(
         if days:
             out.append(Candidate(FIXED, p, pool.site, minutes, days))
     for b, box in enumerate(inst.boxes):
-        if req.equipment_type not in box.types or box.seats < req.group_size or box.region != region:
+        if (
+            req.equipment_type not in box.types
+            or box.seats < req.group_size
+            or box.region != region
+        ):
             continue
         for pad, first in pad_ready_days(inst, box, containers_fixed):
             minutes = inst.travel.car_minutes(req.site, pad)
@@ -142,9 +148,11 @@ def expand(inst: Instance, r: int, cands: list[Candidate]) -> list[Option]:
     slots = inst.slots_of_part(inst.requests[r].part)
     out = []
     for c in cands:
-        offered = slots if c.kind == CONTAINER else [
-            s for s in slots if inst.slot_part[s] in inst.pools[c.resource].parts
-        ]
+        offered = (
+            slots
+            if c.kind == CONTAINER
+            else [s for s in slots if inst.slot_part[s] in inst.pools[c.resource].parts]
+        )
         for k in c.days:
             for s in offered:
                 out.append(Option(r, c.kind, c.resource, k, s, c.site, c.travel))

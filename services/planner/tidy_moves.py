@@ -48,7 +48,9 @@ def _tidy_one(
                 del moves[i]
                 changed = True
                 break
-            merged = _merge(inst, b, setup, move, nxt, moves[i + 2] if i + 2 < len(moves) else None, used)
+            merged = _merge(
+                inst, b, setup, move, nxt, moves[i + 2] if i + 2 < len(moves) else None, used
+            )
             if merged is not None:
                 moves[i : i + 2] = merged
                 changed = True
@@ -57,7 +59,13 @@ def _tidy_one(
 
 
 def _merge(
-    inst: Instance, b: int, setup: int, a: Move, c: Move, after: Move | None, used: list[tuple[int, str]]
+    inst: Instance,
+    b: int,
+    setup: int,
+    a: Move,
+    c: Move,
+    after: Move | None,
+    used: list[tuple[int, str]],
 ) -> list[Move] | None:
     """p -> q -> r as one trip p -> r leaving when the first did, if that still works."""
     p, r = a.origin, c.target

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from schemas.scenario import Scenario
 
@@ -53,7 +53,7 @@ class TravelTable:
             return 0.0
         return self._gc(a, b) * self.road_factor
 
-    @lru_cache(maxsize=None)  # noqa: B019 - tables live as long as their scenario
+    @cache  # noqa: B019 - tables live as long as their scenario
     def _gc(self, a: str, b: str) -> float:
         (la, oa), (lb, ob) = self.coords[a], self.coords[b]
         return great_circle_km(la, oa, lb, ob)

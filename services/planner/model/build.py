@@ -54,8 +54,8 @@ def keep_locks(
     model: cp_model.CpModel, inst: Instance, v: PlanVars, kept: Sequence[KeptLock]
 ) -> set[int]:
     """Rule 8: a kept lock's session is chosen exactly when its request is served."""
-    by_key: dict[tuple[int, int, int, int, int], list[tuple[str, cp_model.IntVar]]] = (
-        defaultdict(list)
+    by_key: dict[tuple[int, int, int, int, int], list[tuple[str, cp_model.IntVar]]] = defaultdict(
+        list
     )
     for o, var in zip(v.options, v.x, strict=True):
         by_key[(o.request, o.kind, o.resource, o.day, o.slot)].append((o.site, var))
@@ -101,4 +101,3 @@ def add_hint(model: cp_model.CpModel, inst: Instance, v: PlanVars, plan: Sequenc
     }
     for key, var in v.teach.items():
         model.add_hint(var, key in teaching)
-

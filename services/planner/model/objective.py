@@ -31,7 +31,9 @@ def served_value(inst: Instance, v: PlanVars, locked: set[int]) -> cp_model.Line
 
 
 def container_decikm(inst: Instance, v: PlanVars) -> cp_model.LinearExpr:
-    return sum(round(inst.travel.road_km(m.origin, m.target) * 10) * var for m, var in v.moves.items())
+    return sum(
+        round(inst.travel.road_km(m.origin, m.target) * 10) * var for m, var in v.moves.items()
+    )
 
 
 def pupil_travel(inst: Instance, v: PlanVars) -> tuple[cp_model.LinearExpr, int]:

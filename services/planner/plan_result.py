@@ -1,0 +1,71 @@
+"""The planner's parameter and result types (plain data, no solver inside)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from schemas.schedule import SCHEDULE_FORMAT, ContainerMove, Displaced, Schedule, Session, Unserved
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report: the region being solved and its incumbent/bound."""
+
+    region: str
+    phase: str
+    incumbent: float
+    bound: float
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    time_limit: float = 10.0
+    workers: int = 0  # 0: all cores
+    seed: int = 0
+    secondary_share: float = 0.25  # of each region's time, for km and travel
+    baseline_only: bool = False  # return the FCFS plan (``--baseline fcfs``)
+    on_progress: Callable[[Progress], None] | None = None
+
+
+@dataclass
+class PlanResult:
+    status: str
+    sessions: list[Session]
+    moves: list[ContainerMove]
+    unserved: list[Unserved]
+    displaced: list[Displaced]
+    served_value: int
+    requested_value: int
+    container_km: float
+    pupil_travel_minutes: float
+    bound: float | None
+    solve_seconds: float
+    fcfs_value: int
+    seed_value: int
+    first_plan_seconds: float = 0.0  # until the constructive seed existed
+    region_status: dict[str, str] = field(default_factory=dict)
+
+    def to_schedule(self, scenario_name: str) -> Schedule:
+        return Schedule.model_validate(
+            {
+                "format": SCHEDULE_FORMAT,
+                "scenario": scenario_name,
+                "sessions": self.sessions,
+                "container_moves": self.moves,
+                "unserved": self.unserved,
+                "displaced": self.displaced,
+                "metrics": {
+                    "served_value": self.served_value,
+                    "requested_value": self.requested_value,
+                    "container_km": round(self.container_km, 1),
+                    "solve_seconds": round(self.solve_seconds, 3),
+                    "bound": self.bound,
+                    "status": self.status,
+                    "pupil_travel_minutes": round(self.pupil_travel_minutes, 1),
+                    "fcfs_value": self.fcfs_value,
+                },
+            },
+            strict=False,
+        )

@@ -1,0 +1,79 @@
+"""Assemble a plan result: names handed out, unserved explained, metrics summed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from schemas.scenario import LockedSession
+from schemas.schedule import Displaced
+from services.planner import finalize
+from services.planner.greedy import served_requests
+from services.planner.instance import Instance
+from services.planner.ledger import Booking
+from services.planner.locks import DisplacedLock, KeptLock
+from services.planner.model.variables import Move
+from services.planner.plan_result import PlanResult
+from services.planner.reasons import explain_unserved
+
+Teachers = dict[tuple[int, int, str, str], list[int]]
+
+
+def teachers_of(inst: Instance, plan: Sequence[Booking]) -> Teachers:
+    out: Teachers = defaultdict(list)
+    for b in plan:
+        if b.staff is not None:
+            out[(b.day, b.slot, b.site, inst.requests[b.request].equipment_type)].append(b.staff)
+    return dict(out)
+
+
+def assemble_result(
+    inst: Instance,
+    plan: list[Booking],
+    moves: list[Move],
+    teachers: Teachers,
+    kept: list[KeptLock],
+    displaced: list[DisplacedLock],
+    status: str,
+    bound: float | None,
+    region_status: dict[str, str],
+    fcfs_value: int,
+    seed_value: int,
+    seconds: float,
+    first_plan: float,
+) -> PlanResult:
+    served = served_requests(plan, inst)
+    plan = [b for b in plan if b.request in served]
+    if not teachers:
+        teachers = teachers_of(inst, plan)
+    finalize.hand_out_staff(inst, plan, teachers, kept)
+    finalize.name_units(inst, plan, kept)
+    finalize.number_sessions(inst, plan, kept)
+    lost = [k for k in kept if k.request not in served]
+    displaced_rows = [_displaced(d.lock, d.reason) for d in displaced] + [
+        _displaced(k.lock, "the request could no longer be served whole") for k in lost
+    ]
+    unserved = [explain_unserved(inst, r) for r in range(len(inst.requests)) if r not in served]
+    pupil_travel = sum(b.travel for b in plan if inst.requests[b.request].audience == "pupils")
+    return PlanResult(
+        status=status,
+        sessions=finalize.sessions_of(inst, plan),
+        moves=finalize.moves_of(inst, moves),
+        unserved=unserved,
+        displaced=displaced_rows,
+        served_value=sum(inst.requests[r].value for r in served),
+        requested_value=sum(r.value for r in inst.requests),
+        container_km=sum(inst.travel.road_km(m.origin, m.target) for m in moves),
+        pupil_travel_minutes=pupil_travel,
+        bound=bound,
+        solve_seconds=seconds,
+        fcfs_value=fcfs_value,
+        seed_value=seed_value,
+        first_plan_seconds=first_plan,
+        region_status=region_status,
+    )
+
+
+def _displaced(lock: LockedSession, reason: str) -> Displaced:
+    data = lock.model_dump(exclude_none=True)
+    return Displaced.model_validate({**data, "reason": reason}, strict=False)

@@ -1,0 +1,113 @@
+"""Constructive plans around kept locks: the solver's seed and the FCFS baseline.
+
+Also the plain objective of such a plan (served value plus lock bonuses), so
+a solver result can be compared with its seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from services.planner.greedy import construct, served_requests
+from services.planner.instance import Instance
+from services.planner.ledger import Booking, Ledger
+from services.planner.locks import DisplacedLock, KeptLock
+from services.planner.model.objective import lock_bonus
+from services.planner.options import CONTAINER, FIXED, Option
+
+
+def constructive_plan(inst: Instance, kept: Sequence[KeptLock], order: list[int]) -> list[Booking]:
+    """Greedy plan with containers kept still; locks that need a move are left to the model."""
+    ledger = Ledger(inst)
+    seeded: list[Booking] = []
+    skip: set[int] = set()
+    for lock in kept:
+        box_away = lock.kind == CONTAINER and (
+            lock.site not in (None, inst.boxes[lock.resource].start_site)
+            or not _start_ok(inst, lock)
+        )
+        if box_away:
+            skip.add(lock.request)
+    for lock in kept:
+        if lock.request in skip:
+            continue
+        site = (
+            inst.pools[lock.resource].site
+            if lock.kind == FIXED
+            else inst.boxes[lock.resource].start_site
+        )
+        travel = inst.travel.car_minutes(inst.requests[lock.request].site, site)
+        b = Booking(
+            lock.request,
+            lock.lock.index,
+            lock.kind,
+            lock.resource,
+            lock.day,
+            lock.slot,
+            site,
+            travel,
+            lock.staff,
+        )
+        if inst.staff is not None and b.staff is None:
+            b.staff = ledger.pick_staff(_as_option(b))
+            if b.staff is None:
+                skip.add(lock.request)
+                continue
+        ledger.book(b)
+        seeded.append(b)
+    # a locked request whose other locks could not be seeded is left out whole
+    for b in [b for b in seeded if b.request in skip]:
+        ledger.release(b)
+    seeded = [b for b in seeded if b.request not in skip]
+    order = [r for r in order if r not in skip]
+    plan, _ = construct(inst, order, containers_fixed=True, ledger=ledger, kept=seeded)
+    served = served_requests(plan, inst)
+    return [b for b in plan if b.request in served]
+
+
+def _as_option(b: Booking) -> Option:
+    return Option(b.request, b.kind, b.resource, b.day, b.slot, b.site, b.travel)
+
+
+def _start_ok(inst: Instance, lock: KeptLock) -> bool:
+    req = inst.requests[lock.request]
+    start = inst.boxes[lock.resource].start_site
+    return (
+        inst.travel.car_minutes(req.site, start) <= req.max_travel_minutes
+        and lock.day not in inst.site_closed[start]
+    )
+
+
+def drop_unplaceable_locks(
+    inst: Instance, kept: list[KeptLock], options_of: list[list[Option]]
+) -> tuple[list[KeptLock], list[DisplacedLock]]:
+    keys = {
+        (o.request, o.kind, o.resource, o.day, o.slot, o.site) for opts in options_of for o in opts
+    }
+    anywhere = {k[:5] for k in keys}
+    ok, gone = [], []
+    for lock in kept:
+        key = (lock.request, lock.kind, lock.resource, lock.day, lock.slot)
+        if (key + (lock.site,) in keys) if lock.site else (key in anywhere):
+            ok.append(lock)
+        else:
+            gone.append(
+                DisplacedLock(
+                    lock.lock,
+                    "no longer fits the request (window, calendars, travel limit or no "
+                    "free instructor that day)",
+                )
+            )
+    return ok, gone
+
+
+def plan_value(inst: Instance, plan: Sequence[Booking]) -> int:
+    return sum(inst.requests[r].value for r in served_requests(plan, inst))
+
+
+def plan_objective(inst: Instance, plan: Sequence[Booking], kept: Sequence[KeptLock]) -> int:
+    locked = {k.request for k in kept}
+    bonus = lock_bonus(inst)
+    return sum(
+        inst.requests[r].value + (bonus if r in locked else 0) for r in served_requests(plan, inst)
+    )
