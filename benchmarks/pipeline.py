@@ -119,7 +119,7 @@ def _req(base: dict[str, Any], rid: str) -> dict[str, Any]:
 async def run(quick: bool) -> dict[str, Any]:
     results: dict[str, Any] = {}
     data_dir = Path(tempfile.mkdtemp(prefix="hubplan-bench-"))
-    scenario = big_region(600 if quick else 1200)
+    scenario = big_region(600 if quick else 650)
     sites = sorted({r["site"] for r in scenario["requests"]})
     stack = Stack(StackConfig(data_dir=data_dir, partitions=6, workers=1,
                               tokens=default_tokens(data_dir, sites)))

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from services.cli import logistics_commands, plan_commands, stack_commands
+from services.cli import logistics_commands, plan_commands, replan_commands, stack_commands
 from services.cli.errors import CliError
 
 
@@ -22,6 +22,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     plan_commands.add_commands(sub)
     stack_commands.add_commands(sub)
+    replan_commands.add_commands(sub)
     logistics_commands.add_commands(sub)
     return p
 

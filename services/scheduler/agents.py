@@ -61,14 +61,13 @@ def wire(s: SchedulerApp) -> None:
             errors[:1],
         )
 
-    async def emit(outcome: Outcome, started: float, event_time: dt.datetime) -> None:
+    async def emit(
+        outcome: Outcome, started: float, event_time: dt.datetime, payload: Any
+    ) -> None:
         for out in outcome.messages:
             await topics[out.topic].send(key=out.event.key.encode(), value=encode(out.event))
-        region = outcome.region or "unknown"
-        if outcome.kind in ("confirmed", "waitlisted", "rejected", "cancelled"):
-            m.decisions.labels(region, outcome.kind).inc()
-            age = (dt.datetime.now(dt.UTC) - event_time).total_seconds()
-            m.latency.labels(region).observe(max(age, time.perf_counter() - started))
+        rt = sched.cache.get(outcome.region or "unknown")
+        m.observe_outcome(outcome, payload, rt, started, event_time)
 
     @app.timer(interval=0.2)
     async def publish_plans() -> None:
@@ -79,6 +78,10 @@ def wire(s: SchedulerApp) -> None:
             m.waitlist.labels(data["region"]).set(data["waitlisted"])
             asked = data["requested_value"]
             m.served_share.labels(data["region"]).set(data["served_value"] / asked if asked else 1.0)
+
+    @app.timer(interval=5.0)
+    async def observe_plans() -> None:
+        m.observe_regions(sched.cache)  # utilisation etc.: O(region) work, so on a timer
 
     @app.agent(topics[INTAKE], name="hubplan-decide")
     async def decide(stream: Any) -> None:
@@ -109,7 +112,7 @@ def wire(s: SchedulerApp) -> None:
             m.events.labels(env.type, outcome.kind).inc()
             if outcome.dead_letter is not None:
                 await dead_letter(raw, event.key, message, *outcome.dead_letter)
-            await emit(outcome, started, env.time)
+            await emit(outcome, started, env.time, payload)
 
     @app.timer(interval=s.settings.optimiser_interval)
     async def optimise() -> None:
@@ -141,9 +144,7 @@ def wire(s: SchedulerApp) -> None:
                 s.settings.optimiser_time_limit,
                 s.settings.optimiser_workers,
             )
-            m.solver.labels(region).observe(result["seconds"])
-            if result["gap"] is not None:
-                m.solver_gap.labels(region).set(result["gap"])
+            m.observe_solver(region, result, s.settings.optimiser_time_limit)
             if result["promote"]:
                 proposal = PlanProposed(
                     region=region,
@@ -158,6 +159,7 @@ def wire(s: SchedulerApp) -> None:
                 await topics[INTAKE].send(key=region.encode(), value=encode(event))
         except Exception:
             log.exception("optimiser failed for %s", region)
+            m.observe_solver_error(region)
         finally:
             rt = sched.cache.get(region)
             if rt is not None:

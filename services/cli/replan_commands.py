@@ -1,0 +1,94 @@
+"""``hubplan replan``: apply disruptions offline and show what moved and why."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from schemas.disruptions import DisruptionList
+from services.cli.errors import CliError
+from services.cli.files import load, load_scenario, load_schedule, write
+from services.planner.disruptions import DisruptionError, apply_disruptions
+from services.planner.repair import RepairParams, repair
+from services.planner.repair_diff import KIND_TEXT
+from services.validator import validate
+
+out = Console(soft_wrap=True)
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "replan",
+        help="apply disruptions to a plan with as few changes as possible; print the diff",
+        description="What-if and repair: 'what if container 2 breaks in week 9?'. EVENTS is "
+        '{"disruptions": [{"kind": "equipment-unavailable", "equipment": "...", "from": "...", '
+        '"to": "..."}, ...]} with kinds equipment-unavailable, container-broken, '
+        "container-delayed, instructor-unavailable, site-closed, resource-added, "
+        "resource-removed, booking-cancelled.",
+    )
+    p.add_argument("scenario")
+    p.add_argument("schedule", help="the plan in force")
+    p.add_argument("events", help="disruptions JSON")
+    p.add_argument("-o", "--output", required=True, help="where to write the repaired schedule")
+    p.add_argument(
+        "--today", type=dt.date.fromisoformat, help="start of the frozen window (YYYY-MM-DD)"
+    )
+    p.add_argument(
+        "--frozen-days", type=int, default=2, help="working days not to touch (default 2)"
+    )
+    p.add_argument("--time-limit", type=float, default=10.0)
+    p.add_argument("--workers", type=int, default=0)
+    p.set_defaults(run=cmd_replan)
+
+
+def cmd_replan(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    current = load_schedule(args.schedule)
+    events = load(args.events, DisruptionList)
+    try:
+        after, withdrawn = apply_disruptions(scenario, events.disruptions, current.container_moves)
+    except DisruptionError as exc:
+        raise CliError(f"{args.events}: {exc}") from None
+    result = repair(
+        after,
+        current,
+        RepairParams(
+            time_limit=args.time_limit,
+            workers=args.workers,
+            frozen_days=args.frozen_days,
+            today=args.today,
+        ),
+    )
+    schedule = result.plan.to_schedule(f"{scenario.name or 'scenario'} (repaired)")
+    write(args.output, schedule)
+    problems = validate(after, schedule)
+    t = Table(title=f"{len(result.changes)} change(s)")
+    for col in ("request", "change", "before", "after"):
+        t.add_column(col)
+    for c in result.changes:
+        old = f"{c.old.date} {c.old.slot} {c.old.site} {c.old.resource}" if c.old else "-"
+        new = f"{c.new.date} {c.new.slot} {c.new.site} {c.new.resource}" if c.new else "-"
+        t.add_row(c.request, KIND_TEXT[c.kind], old, new)
+    out.print(t)
+    kinds = Counter(c.kind for c in result.changes if c.kind != "added")
+    summary = ", ".join(f"{k}: {n}" for k, n in kinds.items()) or "none"
+    out.print(f"sessions changed: {sum(kinds.values())} ({summary})")
+    if withdrawn:
+        out.print(f"withdrawn: {', '.join(withdrawn)}")
+    if result.lost:
+        out.print(f"[red]no longer served[/]: {', '.join(result.lost)}")
+    if result.promoted:
+        out.print(f"[green]promoted from the waitlist[/]: {', '.join(result.promoted)}")
+    for d in schedule.displaced:
+        out.print(f"displaced lock {d.request}#{d.index} ({d.date} {d.slot}): {d.reason}")
+    out.print(
+        f"served value {schedule.metrics.served_value:,} (was {current.metrics.served_value:,}); "
+        f"written to {args.output}"
+    )
+    if problems:
+        raise CliError(f"the repaired plan breaks a rule: {problems[0]}")
+    return 0

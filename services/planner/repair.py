@@ -1,0 +1,384 @@
+"""Minimal-change repair of a plan after disruptions (pure, like ``solve``).
+
+Given the disrupted scenario and the plan in force, the repaired plan is,
+in this order of importance:
+
+1. keep as many previously served requests served as possible;
+2. change as few sessions as possible - another unit on the same date and
+   slot costs 1, another date or slot at the same site 3, another site 5;
+3. sessions inside the frozen window (the next ``frozen_days`` working days
+   from ``today``) stay exactly as they are unless they became impossible;
+4. then the usual objective: served value (waitlisted requests may be
+   promoted), fewer container km, less pupil travel.
+
+Steps 1-2 are one weighted solve (weights keep them strictly ordered), step
+4 two more with the earlier results held. The seed is the old plan with its
+broken requests re-placed greedily, so the answer is never worse than that.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from schemas.scenario import LockedSession, Scenario
+from schemas.schedule import Schedule, Session
+from services.planner.greedy import seed_order, served_requests
+from services.planner.instance import Instance, build_instance
+from services.planner.ledger import Booking
+from services.planner.locks import KeptLock, check_locks
+from services.planner.model.build import add_hint, build_model
+from services.planner.model.objective import secondary
+from services.planner.model.variables import Move
+from services.planner.options import CONTAINER, FIXED, Option, candidates, expand, staff_days
+from services.planner.plan_result import PlanResult, SolveParams
+from services.planner.repair_diff import SessionChange, diff_sessions
+from services.planner.result import Teachers, assemble_result, teachers_of
+from services.planner.seeding import constructive_plan, drop_unplaceable_locks
+from services.planner.solve import Reporter, make_solver
+from services.planner.tidy_moves import tidy_moves
+
+UNIT, DATE, SITE = 1, 3, 5
+
+
+@dataclass(frozen=True)
+class RepairParams:
+    time_limit: float = 2.0
+    workers: int = 0
+    frozen_days: int = 2
+    today: dt.date | None = None  # start of the frozen window (default: horizon start)
+
+
+@dataclass
+class RepairResult:
+    plan: PlanResult
+    changes: list[SessionChange]
+    lost: list[str] = field(default_factory=list)  # served before, not now
+    promoted: list[str] = field(default_factory=list)  # not served before, now
+
+    @property
+    def changed_sessions(self) -> int:
+        return sum(1 for c in self.changes if c.kind != "added")
+
+
+def frozen_locks(
+    scenario: Scenario, previous: Sequence[Session], params: RepairParams
+) -> list[LockedSession]:
+    """The old sessions inside the frozen window, as site-pinned locks."""
+    start = params.today or scenario.horizon.start
+    weekdays = set(scenario.weekdays)
+    working: list[dt.date] = []
+    day = start
+    while len(working) < params.frozen_days and day <= scenario.horizon.end:
+        if day.isoweekday() in weekdays and not any(
+            r.from_ <= day <= r.to for r in scenario.closed
+        ):
+            working.append(day)
+        day += dt.timedelta(days=1)
+    window = set(working)
+    return [
+        LockedSession(
+            request=s.request,
+            index=s.index,
+            date=s.date,
+            slot=s.slot,
+            resource=s.resource,
+            staff=s.staff,
+            site=s.site,
+        )
+        for s in previous
+        if s.date in window
+    ]
+
+
+def repair(
+    scenario: Scenario, current: Schedule, params: RepairParams | None = None
+) -> RepairResult:
+    params = params or RepairParams()
+    started = time.perf_counter()
+    known = {r.id for r in scenario.requests}
+    previous = [s for s in current.sessions if s.request in known]
+    locked = [*scenario.locked, *frozen_locks(scenario, previous, params)]
+    scenario = scenario.model_copy(update={"locked": _unique(locked)})
+    inst = build_instance(scenario)
+    kept, displaced = check_locks(inst)
+    staffed = staff_days(inst)
+    options_of = [
+        expand(inst, r, candidates(inst, q, staffed)) for r, q in enumerate(inst.requests)
+    ]
+    kept, more = drop_unplaceable_locks(inst, kept, options_of)
+    displaced += more
+    before = defaultdict(list)
+    for s in previous:
+        before[inst.request_index[s.request]].append(s)
+    seed = _seed(inst, kept, before, options_of)
+    plan, moves, teachers, statuses = _optimise(
+        inst, kept, options_of, before, seed, params, started
+    )
+    naming = kept + _unchanged(inst, plan, before, {k.request for k in kept})
+    result = assemble_result(
+        inst,
+        plan,
+        moves,
+        teachers,
+        naming,
+        displaced,
+        _status(statuses),
+        None,
+        statuses,
+        0,
+        0,
+        time.perf_counter() - started,
+        0.0,
+    )
+    served_now = {s.request for s in result.sessions}
+    served_before = {s.request for s in previous}
+    return RepairResult(
+        plan=result,
+        changes=diff_sessions(previous, result.sessions),
+        lost=sorted(served_before - served_now),
+        promoted=sorted(served_now - served_before),
+    )
+
+
+def _unchanged(
+    inst: Instance, plan: list[Booking], before: dict[int, list[Session]], locked: set[int]
+) -> list[KeptLock]:
+    """Bookings that repeat an old session, as naming locks: same unit, index, instructor."""
+    staff_index = {p.id: i for i, p in enumerate(inst.staff or [])}
+    out = []
+    for b in plan:
+        if b.request in locked:
+            continue
+        for s in before.get(b.request, []):
+            if (s.date, s.slot, s.site) != (inst.days[b.day], inst.slot_ids[b.slot], b.site):
+                continue
+            probe = Option(b.request, b.kind, b.resource, b.day, b.slot, b.site, b.travel)
+            if _same_resource(inst, probe, s.resource):
+                lock = LockedSession(
+                    request=s.request,
+                    index=s.index,
+                    date=s.date,
+                    slot=s.slot,
+                    resource=s.resource,
+                    staff=s.staff,
+                    site=s.site,
+                )
+                out.append(
+                    KeptLock(
+                        lock,
+                        b.request,
+                        b.kind,
+                        b.resource,
+                        s.resource,
+                        b.day,
+                        b.slot,
+                        staff_index.get(s.staff or ""),
+                        s.site,
+                    )
+                )
+                break
+    return out
+
+
+def _unique(locks: list[LockedSession]) -> list[LockedSession]:
+    seen: dict[tuple[str, int], LockedSession] = {}
+    for lock in locks:
+        seen.setdefault((lock.request, lock.index), lock)
+    return list(seen.values())
+
+
+def _status(statuses: dict[str, str]) -> str:
+    return "OPTIMAL" if statuses and all(s == "OPTIMAL" for s in statuses.values()) else "FEASIBLE"
+
+
+def _seed(
+    inst: Instance,
+    kept: list[KeptLock],
+    before: dict[int, list[Session]],
+    options_of: list[list[Option]],
+) -> list[Booking]:
+    """The old plan where it still holds, broken requests re-placed first, then the waitlist."""
+    old_locks = [
+        LockedSession(
+            request=s.request,
+            index=s.index,
+            date=s.date,
+            slot=s.slot,
+            resource=s.resource,
+            staff=s.staff,
+            site=s.site,
+        )
+        for sessions in before.values()
+        for s in sessions
+    ]
+    probe = inst.scenario.model_copy(update={"locked": _unique([k.lock for k in kept] + old_locks)})
+    valid, _ = check_locks(build_instance(probe))
+    valid, _ = drop_unplaceable_locks(inst, _reindex(inst, valid), options_of)
+    whole = {r for r in before if sum(1 for k in valid if k.request == r) == len(before[r])}
+    broken = [r for r in before if r not in whole]
+    others = [r for r in seed_order(inst, [len(o) for o in options_of]) if r not in before]
+    return constructive_plan(inst, valid, broken + others)
+
+
+def _reindex(inst: Instance, kept: list[KeptLock]) -> list[KeptLock]:
+    """Locks checked on a copy of the instance, mapped back to this instance's indices."""
+    return [
+        KeptLock(
+            k.lock,
+            inst.request_index[k.lock.request],
+            k.kind,
+            k.resource,
+            k.unit,
+            k.day,
+            k.slot,
+            k.staff,
+            k.site,
+        )
+        for k in kept
+    ]
+
+
+def _change_cost(inst: Instance, o: Option, old: list[Session]) -> int:
+    """What using option o costs request o.request, given its old sessions."""
+    date, slot = inst.days[o.day], inst.slot_ids[o.slot]
+    best = SITE
+    for s in old:
+        if s.site != o.site:
+            continue
+        same_time = s.date == date and s.slot == slot
+        if same_time and _same_resource(inst, o, s.resource):
+            return 0
+        best = min(best, UNIT if same_time else DATE)
+    return best
+
+
+def _old_teaching(
+    inst: Instance, requests: list[int], before: dict[int, list[Session]]
+) -> list[tuple[int, int, int, str, str]]:
+    """teach-variable keys of the old plan's instructor assignments."""
+    staff_index = {p.id: i for i, p in enumerate(inst.staff or [])}
+    out = []
+    for r in requests:
+        for s in before.get(r, []):
+            k = bisect.bisect_left(inst.days, s.date)
+            if s.staff in staff_index and k < len(inst.days) and inst.days[k] == s.date:
+                slot = inst.slot_ids.index(s.slot)
+                out.append((staff_index[s.staff], k, slot, s.site, inst.requests[r].equipment_type))
+    return out
+
+
+def _same_resource(inst: Instance, o: Option, resource: str) -> bool:
+    if o.kind == FIXED:
+        return resource in inst.pools[o.resource].units
+    return o.kind == CONTAINER and inst.boxes[o.resource].id == resource
+
+
+def _optimise(
+    inst: Instance,
+    kept: list[KeptLock],
+    options_of: list[list[Option]],
+    before: dict[int, list[Session]],
+    seed: list[Booking],
+    params: RepairParams,
+    started: float,
+) -> tuple[list[Booking], list[Move], Teachers, dict[str, str]]:
+    regions: dict[str, list[int]] = defaultdict(list)
+    for r, req in enumerate(inst.requests):
+        regions[inst.region_of_request(req)].append(r)
+    plan: list[Booking] = []
+    moves: list[Move] = []
+    teachers: Teachers = {}
+    statuses: dict[str, str] = {}
+    budget = max(0.3, params.time_limit - (time.perf_counter() - started))
+    sizes = {g: 1 + sum(len(options_of[r]) for r in rs) for g, rs in regions.items()}
+    for region, rs in regions.items():
+        wanted = set(rs)
+        out = _region(
+            inst,
+            rs,
+            [o for r in rs for o in options_of[r]],
+            [k for k in kept if k.request in wanted],
+            before,
+            [b for b in seed if b.request in wanted],
+            budget * sizes[region] / sum(sizes.values()),
+            params,
+        )
+        plan += out[0]
+        moves += out[1]
+        teachers.update(out[2])
+        statuses[region] = out[3]
+    return plan, moves, teachers, statuses
+
+
+def _region(
+    inst: Instance,
+    requests: list[int],
+    options: list[Option],
+    kept: list[KeptLock],
+    before: dict[int, list[Session]],
+    seed: list[Booking],
+    seconds: float,
+    params: RepairParams,
+) -> tuple[list[Booking], list[Move], Teachers, str]:
+    confirmed = [r for r in requests if r in before]
+    if not options:
+        return seed, [], teachers_of(inst, seed), "OPTIMAL"
+    model, v, value = build_model(inst, options, requests, kept)
+    costs = [
+        _change_cost(inst, o, before[o.request]) if o.request in before else 0 for o in options
+    ]
+    change = sum(c * x for c, x in zip(costs, v.x, strict=True) if c)
+    # another instructor for a session costs 1 too: reward keeping the old one
+    kept_teacher = [v.teach[k] for k in _old_teaching(inst, requests, before) if k in v.teach]
+    if kept_teacher:
+        change = change + len(kept_teacher) - sum(kept_teacher)
+    worst = SITE * sum(inst.requests[r].sessions for r in confirmed) + len(kept_teacher) + 1
+    keep = sum(v.served[r] for r in confirmed)
+    model.maximize(worst * keep - change)
+    add_hint(model, inst, v, seed)
+    solve = SolveParams(time_limit=seconds, workers=params.workers)
+    solver = make_solver(solve, seconds * 0.5)
+    status = solver.solve(
+        model, Reporter(inst.region_of_request(inst.requests[requests[0]]), "keep", None)
+    )
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return seed, [], teachers_of(inst, seed), "SEED"
+    best_keep = round(solver.value(keep)) if confirmed else 0
+    best_change = round(solver.value(change)) if not isinstance(change, int) else 0
+    proven = status == cp_model.OPTIMAL
+    steps: list[tuple[cp_model.LinearExprT, bool]] = [(value, True), (secondary(inst, v), False)]
+    for share, (objective, maximise) in zip((0.3, 0.2), steps, strict=True):
+        model.clear_hints()
+        for var in v.x:
+            model.add_hint(var, bool(solver.value(var)))
+        if confirmed:
+            model.add(keep >= best_keep)
+        if not isinstance(change, int):
+            model.add(change <= best_change)
+        if maximise:
+            model.maximize(objective)
+        else:
+            model.add(value >= round(solver.objective_value))
+            model.minimize(objective)
+        nxt = make_solver(solve, max(0.1, seconds * share))
+        if nxt.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            solver = nxt
+        else:
+            proven = False
+    chosen, teachers, moves = v.extract(solver)
+    plan = [
+        Booking(o.request, -1, o.kind, o.resource, o.day, o.slot, o.site, o.travel) for o in chosen
+    ]
+    served = served_requests(plan, inst)
+    if sum(1 for r in confirmed if r in served) < sum(
+        1 for r in confirmed if r in served_requests(seed, inst)
+    ):
+        return seed, [], teachers_of(inst, seed), "SEED"
+    return plan, tidy_moves(inst, plan, moves), teachers, "OPTIMAL" if proven else "FEASIBLE"

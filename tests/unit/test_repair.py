@@ -1,0 +1,177 @@
+"""Minimal-change repair: known minima on small cases, frozen window, promotion."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from schemas.disruptions import DisruptionList
+from schemas.schedule import Schedule
+from services.planner.disruptions import apply_disruptions
+from services.planner.repair import RepairParams, repair
+from services.planner.solve import SolveParams, solve
+from services.validator import validate
+from tests.builders import parse, request, world
+
+FAST = SolveParams(time_limit=3, workers=2)
+
+
+def _planned(data: dict[str, Any]) -> Schedule:
+    return solve(parse(data), FAST).to_schedule("before")
+
+
+def _disrupt(data: dict[str, Any], schedule: Schedule, *items: dict[str, Any], **params: Any):
+    events = DisruptionList.model_validate({"disruptions": list(items)}, strict=False).disruptions
+    after, _ = apply_disruptions(parse(data), events, schedule.container_moves)
+    result = repair(after, schedule, RepairParams(time_limit=5, workers=2, **params))
+    assert validate(after, result.plan.to_schedule("after")) == []
+    return result
+
+
+def test_a_broken_unit_moves_only_its_own_session_to_a_free_twin() -> None:
+    twins = [
+        {"id": f"dry-{i}", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]}
+        for i in (1, 2, 3)
+    ]
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(equipment=twins, requests=[request("a", **day), request("b", **day)])
+    before = _planned(data)
+    victim = next(s for s in before.sessions if s.resource == "dry-1")
+    result = _disrupt(
+        data,
+        before,
+        {
+            "kind": "equipment-unavailable",
+            "equipment": "dry-1",
+            "from": str(victim.date),
+            "to": str(victim.date),
+        },
+    )
+    # the known minimum: one session changes, to a twin on the same date and slot
+    assert [c.kind for c in result.changes] == ["unit"]
+    change = result.changes[0]
+    assert change.old == victim and change.new is not None
+    assert (change.new.date, change.new.slot) == (victim.date, victim.slot)
+    assert result.lost == []
+
+
+def test_a_whole_day_lost_moves_exactly_that_days_sessions() -> None:
+    twins = [
+        {"id": f"dry-{i}", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]}
+        for i in (1, 2)
+    ]
+    data = world(
+        equipment=twins, requests=[request(f"r{i}", sessions=2, min_gap_days=2) for i in range(4)]
+    )
+    before = _planned(data)
+    victim = before.sessions[0]
+    hit = [s for s in before.sessions if s.resource == victim.resource and s.date == victim.date]
+    result = _disrupt(
+        data,
+        before,
+        {
+            "kind": "equipment-unavailable",
+            "equipment": victim.resource,
+            "from": str(victim.date),
+            "to": str(victim.date),
+        },
+        today=dt.date(2027, 1, 4),
+        frozen_days=0,
+    )
+    assert sorted((c.old.request, c.old.index) for c in result.changes if c.old) == sorted(
+        (s.request, s.index) for s in hit
+    )
+    assert result.lost == []
+
+
+def test_a_closed_day_moves_the_sessions_of_that_day_only() -> None:
+    data = world(requests=[request(f"r{i}", sessions=1) for i in range(3)])
+    before = _planned(data)
+    day = before.sessions[0].date
+    on_day = [s for s in before.sessions if s.date == day]
+    result = _disrupt(
+        data, before, {"kind": "site-closed", "site": "hub", "from": str(day), "to": str(day)}
+    )
+    assert len(result.changes) == len(on_day)
+    assert all(c.kind == "date" and c.new is not None and c.new.date != day for c in result.changes)
+
+
+def test_frozen_window_is_left_alone() -> None:
+    data = world(
+        requests=[request(f"r{i}", earliest="2027-01-04", latest="2027-01-15") for i in range(4)]
+    )
+    before = _planned(data)
+    first_day = min(s.date for s in before.sessions)
+    frozen = {(s.request, s.date, s.slot) for s in before.sessions if s.date == first_day}
+    # a closure later in the window forces changes, but not inside the frozen first days
+    late = max(s.date for s in before.sessions)
+    result = _disrupt(
+        data,
+        before,
+        {"kind": "site-closed", "site": "hub", "from": str(late), "to": str(late)},
+        today=first_day,
+        frozen_days=1,
+    )
+    after = {(s.request, s.date, s.slot) for s in result.plan.sessions}
+    assert frozen <= after
+    assert all(c.old is None or c.old.date != first_day for c in result.changes)
+
+
+def test_frozen_session_that_became_impossible_is_displaced() -> None:
+    data = world(requests=[request("a", earliest="2027-01-04", latest="2027-01-15")])
+    before = _planned(data)
+    s = before.sessions[0]
+    result = _disrupt(
+        data,
+        before,
+        {
+            "kind": "equipment-unavailable",
+            "equipment": s.resource,
+            "from": str(s.date),
+            "to": str(s.date),
+        },
+        today=s.date,
+        frozen_days=2,
+    )
+    assert [d.request for d in result.plan.displaced] == ["a"]
+    assert result.lost == [] and result.plan.sessions[0].date != s.date
+
+
+def test_cancellation_promotes_a_waitlisted_request() -> None:
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(requests=[request(f"r{i}", priority=3 - i, **day) for i in range(3)])
+    before = _planned(data)
+    assert {u.request for u in before.unserved} == {"r2"}
+    result = _disrupt(data, before, {"kind": "booking-cancelled", "request": "r0"})
+    assert result.promoted == ["r2"]
+    assert all(c.kind in ("added", "dropped") for c in result.changes)
+
+
+def test_ill_instructor_is_replaced_and_nothing_else_moves() -> None:
+    staff = [
+        {
+            "id": n,
+            "home_site": "hub",
+            "types": ["dry-room"],
+            "parts": ["day"],
+            "max_sessions_per_week": 5,
+        }
+        for n in ("ada", "bo")
+    ]
+    data = world(
+        staff=staff, requests=[request(f"r{i}", sessions=2, min_gap_days=3) for i in range(2)]
+    )
+    before = _planned(data)
+    s = before.sessions[0]
+    result = _disrupt(
+        data,
+        before,
+        {
+            "kind": "instructor-unavailable",
+            "staff": s.staff,
+            "from": str(s.date),
+            "to": str(s.date),
+        },
+    )
+    assert [c.kind for c in result.changes] == ["instructor"]
+    assert result.changes[0].new is not None and result.changes[0].new.staff != s.staff
