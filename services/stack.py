@@ -22,7 +22,8 @@ from typing import Any
 
 import httpx
 
-from services.common.topics import ensure_topics_sync
+from services.common.topics import ensure_topics_sync, wait_for_group
+from services.observability.prometheus import LocalPrometheus, PrometheusOptions
 from services.scheduler.app import changelog_topics
 
 
@@ -47,6 +48,7 @@ class StackConfig:
     tokens: dict[str, dict[str, Any]] | None = None
     scheduler_env: dict[str, str] = field(default_factory=dict)
     session_timeout: float = 10.0
+    prometheus: PrometheusOptions | None = None  # None: no local Prometheus
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Stack:
     gateway_url: str = ""
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     worker_metrics: list[int] = field(default_factory=list)
+    prometheus: LocalPrometheus | None = None
 
     # -- lifecycle -------------------------------------------------------
     def start(self, on_step: Any = print) -> Stack:
@@ -74,10 +77,27 @@ class Stack:
         self.tokens = cfg.tokens or default_tokens(cfg.data_dir)
         for i in range(cfg.workers):
             self.start_worker(i)
+        try:
+            wait_for_group(self.bootstrap, "hubplan-scheduler", cfg.workers)
+        except TimeoutError as exc:
+            raise StackError(f"{exc}; see {cfg.data_dir}/worker-*.log") from None
         on_step(f"started {cfg.workers} scheduler worker(s)")
         self._start_gateway()
         on_step(f"gateway at {self.gateway_url}")
+        if cfg.prometheus is not None:
+            try:
+                self.prometheus = self._prometheus(cfg.prometheus).start()
+            except Exception:
+                self.stop()  # no half-started stack left behind
+                raise
+            on_step(f"prometheus at {self.prometheus.url}")
         return self
+
+    def _prometheus(self, options: PrometheusOptions) -> LocalPrometheus:
+        gateway = self.gateway_url.removeprefix("http://")
+        workers = [f"127.0.0.1:{p}" for p in self.worker_metrics]
+        targets = {"gateway": [gateway], "scheduler": workers}
+        return LocalPrometheus(self.config.data_dir / "prometheus", targets, options)
 
     def start_worker(self, i: int) -> subprocess.Popen[bytes]:
         cfg = self.config
@@ -141,6 +161,8 @@ class Stack:
         self.workers[i].wait(10)
 
     def stop(self) -> None:
+        if self.prometheus is not None:
+            self.prometheus.stop()
         procs = [p for p in [self.gateway, *self.workers] if p is not None and p.poll() is None]
         for p in procs:
             p.send_signal(signal.SIGTERM)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from schemas.events import DEADLETTER, DECISIONS, INTAKE, PLANS
 
@@ -56,3 +56,40 @@ def ensure_topics_sync(
     bootstrap: str, partitions: int, compacted: tuple[str, ...] = ()
 ) -> list[str]:
     return asyncio.run(ensure_topics(bootstrap, partitions, compacted=compacted))
+
+
+async def group_members(bootstrap: str, group: str) -> tuple[str, int]:
+    """(state, member count) of a consumer group, e.g. ("Stable", 2)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        responses = await admin.describe_consumer_groups([group])
+        for response in responses:
+            for entry in response.to_object()["groups"]:
+                if entry["group"] == group:
+                    return str(entry["state"]), len(entry["members"])
+        return "Dead", 0
+    finally:
+        await admin.close()
+
+
+def wait_for_group(bootstrap: str, group: str, members: int, timeout: float = 90.0) -> None:
+    """Block until ``members`` consumers are in the group and it is stable.
+
+    Starting several workers and sending work before all joined makes the
+    late ones take over partitions mid-stream right away; waiting gives one
+    clean initial assignment.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    state, count = "Unknown", 0
+    while time.monotonic() < deadline:
+        try:
+            state, count = asyncio.run(group_members(bootstrap, group))
+        except KafkaError as exc:  # e.g. no coordinator yet while the offsets topic is created
+            state = type(exc).__name__
+        if state == "Stable" and count >= members:
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"consumer group {group}: {count}/{members} member(s), state {state}")

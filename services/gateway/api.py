@@ -37,6 +37,7 @@ from schemas.wire import encode
 from services.gateway.auth import TokenTable, may_see, principal_of, require
 from services.gateway.config import GatewaySettings, Principal
 from services.gateway.metrics import GatewayMetrics
+from services.gateway.logistics_routes import logistics_router
 from services.gateway.plan_view import plan_document
 from services.gateway.readside import Follower, Projection
 
@@ -60,9 +61,11 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         follower = Follower(settings.bootstrap, app.state.projection)
         await follower.start()
         app.state.producer, app.state.follower = producer, follower
+        lag = await metrics.start_lag_probe(settings.bootstrap, follower)
         try:
             yield
         finally:
+            await lag.stop()
             await follower.stop()
             await producer.stop()
 
@@ -278,6 +281,8 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
             "regions": [{"region": r, "plan": proj.plans.get(r)} for r in sorted(proj.catalogues)]
         }
 
+    app.include_router(logistics_router(projection))
+
     @app.get("/healthz", tags=["ops"], summary="Liveness and read-side catch-up")
     async def health() -> JSONResponse:
         ready = app.state.follower.caught_up.is_set() if hasattr(app.state, "follower") else False
@@ -288,7 +293,8 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def prometheus() -> Response:
-        metrics.refresh(projection())
+        follower = getattr(app.state, "follower", None)
+        metrics.refresh(projection(), follower.caught_up.is_set() if follower else None)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -10,9 +10,8 @@ import asyncio
 import base64
 import datetime as dt
 import logging
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -31,7 +30,7 @@ log = logging.getLogger("hubplan.scheduler")
 
 def wire(s: SchedulerApp) -> None:
     app, topics, sched, m = s.app, s.topics, s.scheduler, s.metrics
-    pool: dict[str, ProcessPoolExecutor] = {}
+    pool: dict[str, ThreadPoolExecutor] = {}
 
     async def dead_letter(
         raw: bytes | None,
@@ -116,9 +115,14 @@ def wire(s: SchedulerApp) -> None:
 
     @app.timer(interval=s.settings.optimiser_interval)
     async def optimise() -> None:
+        if app.rebalancing:
+            return  # tables are being recovered; the owned regions are not known yet
         now = time.monotonic()
-        for region, rt in list(sched.cache.items()):
-            if not rt.dirty or rt.solving or not rt.waitlist:
+        # every region this worker owns, not only those cached since the last
+        # rebalance: a waitlist inherited from another worker must be optimised too
+        for region in list(sched.store.catalogues.keys()):
+            rt = sched.runtime(region)
+            if rt is None or not rt.dirty or rt.solving or not rt.waitlist:
                 continue
             if now - rt.changed_at < s.settings.optimiser_debounce:
                 continue
@@ -131,9 +135,10 @@ def wire(s: SchedulerApp) -> None:
         region: str, version: int, scenario_json: str, waitlisted: list[str]
     ) -> None:
         if "pool" not in pool:
-            pool["pool"] = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
-            )
+            # A thread (STYLE.md 6 allows either): CP-SAT releases the GIL while it
+            # searches, so the loop keeps heartbeating, and there is no spawned
+            # interpreter to start and feed per worker
+            pool["pool"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optimiser")
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(
