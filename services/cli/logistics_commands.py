@@ -45,11 +45,17 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--site", help="ics: the feed of this site (arrivals, setups, stays)")
     p.add_argument("--from", dest="since", metavar="DATE", help="orders departing on/after DATE")
     p.add_argument("--until", metavar="DATE", help="orders departing on/before DATE")
-    p.add_argument("--today", metavar="DATE",
-                   help="reference day of the notice period (default: --from, else today)")
-    p.add_argument("--notice-days", type=int, default=DEFAULT_NOTICE_DAYS,
-                   help=f"working days before departure a move is locked (default "
-                        f"{DEFAULT_NOTICE_DAYS})")
+    p.add_argument(
+        "--today",
+        metavar="DATE",
+        help="reference day of the notice period (default: --from, else today)",
+    )
+    p.add_argument(
+        "--notice-days",
+        type=int,
+        default=DEFAULT_NOTICE_DAYS,
+        help=f"working days before departure a move is locked (default {DEFAULT_NOTICE_DAYS})",
+    )
     p.add_argument("--format", choices=["table", "csv", "ics", "json"], default="table")
     p.add_argument("-o", "--output", metavar="FILE", help="write there instead of stdout")
     p.add_argument("--chart", metavar="FILE", help="Gantt chart of stays and moves (.svg/.png)")
@@ -89,21 +95,36 @@ def cmd_moves(args: argparse.Namespace) -> int:
     try:
         # the same calls the gateway's HTTP views make (services.logistics.views)
         chosen = views.itineraries_for(scenario, schedule, args.container)
-        found = views.orders(scenario, schedule, container=args.container, since=since,
-                             until=until, today=today, notice_days=notice)
+        found = views.orders(
+            scenario,
+            schedule,
+            container=args.container,
+            since=since,
+            until=until,
+            today=today,
+            notice_days=notice,
+        )
         text: str | bytes
         if args.format == "table":
             text = _table_text(scenario, found, today, args)
         elif args.format == "csv":
             text = orders_csv(found)
         elif args.format == "json":
-            text = views.orders_json(scenario, schedule, container=args.container, since=since,
-                                     until=until, today=today, notice_days=notice)
+            text = views.orders_json(
+                scenario,
+                schedule,
+                container=args.container,
+                since=since,
+                until=until,
+                today=today,
+                notice_days=notice,
+            )
         elif args.site:
             text = views.site_ics(scenario, schedule, args.site, today=today, notice_days=notice)
         elif args.container:
-            text = views.container_ics(scenario, schedule, args.container, today=today,
-                                       notice_days=notice)
+            text = views.container_ics(
+                scenario, schedule, args.container, today=today, notice_days=notice
+            )
         else:
             text = fleet_calendar(scenario, chosen, today=today, notice_days=notice)
         _emit(text, args.output)
@@ -143,14 +164,17 @@ def _save(picture: Drawing, path: str, flag: str) -> None:
     console.print(f"wrote {path}")
 
 
-def _table_text(scenario: Scenario, orders: list[TransportOrder], today: dt.date,
-                args: argparse.Namespace) -> str:
+def _table_text(
+    scenario: Scenario, orders: list[TransportOrder], today: dt.date, args: argparse.Namespace
+) -> str:
     """The orders as a rich table: coloured on a terminal, plain text in a file."""
     deadline = notice_deadline(scenario, today, args.notice_days)
     window = f"{args.since or 'start'} to {args.until or 'end'}"
-    t = Table(title=f"Transport orders - {scenario.name or args.scenario} ({window})",
-              caption=f"locked: departs on or before {deadline} ({args.notice_days} working "
-                      f"days after {today})")
+    t = Table(
+        title=f"Transport orders - {scenario.name or args.scenario} ({window})",
+        caption=f"locked: departs on or before {deadline} ({args.notice_days} working "
+        f"days after {today})",
+    )
     for name in ("depart", "ready", "container", "from", "to"):
         t.add_column(name, no_wrap=True)
     for name in ("transit d", "setup d", "km", "driving h"):
@@ -158,14 +182,28 @@ def _table_text(scenario: Scenario, orders: list[TransportOrder], today: dt.date
     t.add_column("contact (receiving site)", overflow="fold")
     t.add_column("notice", no_wrap=True)
     for o in orders:
-        t.add_row(str(o.depart), str(o.ready), o.container, o.from_site, o.to_site,
-                  str(o.transit_days), str(o.setup_days), f"{o.km:.1f}", f"{o.driving_hours:.1f}",
-                  o.contact, "[bold red]locked[/]" if o.locked else "open")
+        t.add_row(
+            str(o.depart),
+            str(o.ready),
+            o.container,
+            o.from_site,
+            o.to_site,
+            str(o.transit_days),
+            str(o.setup_days),
+            f"{o.km:.1f}",
+            f"{o.driving_hours:.1f}",
+            o.contact,
+            "[bold red]locked[/]" if o.locked else "open",
+        )
     # a terminal gets its own width; files and pipes get room for the whole row
     terminal = args.output is None and out.is_terminal
     buf = io.StringIO()
-    target = Console(file=buf, width=out.width if terminal else 220, no_color=not terminal,
-                     force_terminal=terminal)
+    target = Console(
+        file=buf,
+        width=out.width if terminal else 220,
+        no_color=not terminal,
+        force_terminal=terminal,
+    )
     target.print(t)
     if not orders:
         target.print("no moves in this window")
