@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from schemas.common import DateRange, Id, Strict
+from schemas.disruptions import Disruption
 from schemas.scenario import (
     Container,
     Equipment,
@@ -127,6 +128,27 @@ class PlanProposed(Strict):
     moves: list[ContainerMove]
 
 
+class DisruptionReported(Strict):
+    """Reality changed (a unit broke, a truck is late, ...): the region must be repaired."""
+
+    TYPE: ClassVar[str] = "hubplan.disruption.reported.v1"
+    region: Id
+    disruption: Disruption
+    reported_by: str
+
+
+class RepairProposed(Strict):
+    """A minimal-change repair, applied only if the region is unchanged since."""
+
+    TYPE: ClassVar[str] = "hubplan.repair.proposed.v1"
+    region: Id
+    base_version: int = Field(ge=0)
+    cause: str = Field(description="The disruption, in words.")
+    sessions: dict[Id, list[Session]] = Field(description="New sessions of every changed request.")
+    lost: list[Id] = Field(description="Requests that could not be kept.")
+    moves: list[ContainerMove]
+
+
 # -- decisions ---------------------------------------------------------------
 class BookingConfirmed(Strict):
     TYPE: ClassVar[str] = "hubplan.booking.confirmed.v1"
@@ -156,6 +178,27 @@ class BookingCancellationConfirmed(Strict):
     request_id: Id
     site: Id
     freed_sessions: int = Field(ge=0)
+
+
+class BookingRescheduled(Strict):
+    """A confirmed booking keeps its place but some sessions moved."""
+
+    TYPE: ClassVar[str] = "hubplan.booking.rescheduled.v1"
+    request_id: Id
+    site: Id
+    old_sessions: list[Session]
+    sessions: list[Session]
+    reason: str
+
+
+class BookingDisplaced(Strict):
+    """A confirmed booking could not be kept after a disruption; it is waitlisted again."""
+
+    TYPE: ClassVar[str] = "hubplan.booking.displaced.v1"
+    request_id: Id
+    site: Id
+    old_sessions: list[Session]
+    reason: str
 
 
 class PlanChanged(Strict):
@@ -189,7 +232,11 @@ PAYLOADS: dict[str, type[Strict]] = {
         BookingRequested,
         BookingCancelled,
         PlanProposed,
+        DisruptionReported,
+        RepairProposed,
         BookingConfirmed,
+        BookingRescheduled,
+        BookingDisplaced,
         BookingWaitlisted,
         BookingRejected,
         BookingCancellationConfirmed,

@@ -27,6 +27,7 @@ from schemas.events import (
     BookingCancelled,
     BookingRequested,
     CatalogueLoaded,
+    DisruptionReported,
     RegionCatalogue,
     ResourceChanged,
     envelope,
@@ -258,6 +259,21 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
             raise HTTPException(404, {"field": "region", "message": f"no catalogue for '{region}'"})
         event_id = await publish(region, payload)
         return {"event_id": event_id}
+
+    @app.post("/v1/regions/{region}/disruptions", status_code=202, tags=["catalogue"],
+              summary="Report a disruption; the region is repaired with as few changes as possible")
+    async def disrupt(region: str, body: dict[str, Any], who: Principal = Depends(principal_of)) -> dict[str, Any]:
+        require(who, "operator", "logistics")
+        if region not in projection().catalogues:
+            raise HTTPException(404, {"field": "region", "message": f"no catalogue for '{region}'"})
+        try:
+            payload = DisruptionReported.model_validate_json(
+                json.dumps({"region": region, "disruption": body, "reported_by": who.name}))
+        except ValidationError as exc:
+            errors = [{"field": e["field"].removeprefix("disruption."), "message": e["message"]}
+                      for e in describe_errors(exc)]
+            raise unprocessable(errors) from None
+        return {"event_id": await publish(region, payload)}
 
     # -- plan and health ---------------------------------------------------------
     @app.get("/v1/plan", tags=["plan"], summary="The current plan in the schedule format")

@@ -24,7 +24,9 @@ from schemas.events import (
     BookingCancellationConfirmed,
     BookingCancelled,
     BookingConfirmed,
+    BookingDisplaced,
     BookingRejected,
+    BookingRescheduled,
     BookingRequested,
     BookingWaitlisted,
     CatalogueLoaded,
@@ -49,6 +51,7 @@ class RequestView:
     detail: str | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
     cancel_requested: bool = False
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -64,6 +67,8 @@ class RequestView:
             out["errors"] = self.errors
         if self.cancel_requested and self.status != "cancelled":
             out["cancellation"] = "pending"
+        if self.changes:
+            out["changes"] = self.changes
         if self.request is not None:
             out["request"] = self.request
         return out
@@ -134,6 +139,16 @@ class Projection:
                 detail="; ".join(f"{e['field']}: {e['message']}" for e in payload.errors),
                 errors=payload.errors,
             )
+        elif isinstance(payload, BookingRescheduled):
+            self._decide(payload.request_id, event.key, payload.site, "confirmed",
+                         sessions=[s.model_dump(mode="json", exclude_none=True) for s in payload.sessions])
+            self._view(payload.request_id).changes.append(
+                {"kind": "rescheduled", "reason": payload.reason,
+                 "old_sessions": [s.model_dump(mode="json", exclude_none=True) for s in payload.old_sessions]})
+        elif isinstance(payload, BookingDisplaced):
+            self._decide(payload.request_id, event.key, payload.site, "waitlisted", reason="no-capacity",
+                         detail=f"displaced by {payload.reason}; you are on the waiting list")
+            self._view(payload.request_id).changes.append({"kind": "displaced", "reason": payload.reason})
         elif isinstance(payload, BookingCancellationConfirmed):
             self._decide(payload.request_id, event.key, payload.site, "cancelled")
         elif isinstance(payload, PlanChanged):

@@ -17,12 +17,13 @@ from typing import Any
 from aiokafka.errors import KafkaError
 from faust.exceptions import FaustError
 
-from schemas.events import DEADLETTER, INTAKE, DeadLettered, PlanProposed, envelope
+from schemas.events import DEADLETTER, INTAKE, DeadLettered, PlanProposed, RepairProposed, envelope
 from schemas.schedule import ContainerMove, Session
 from schemas.wire import WireError, decode, encode
 from services.scheduler.app import SchedulerApp
 from services.scheduler.handlers import Outcome
 from services.scheduler.optimiser import dumps, solve_snapshot
+from services.scheduler.repair_handlers import repair_input, run_repair
 from services.scheduler.state import snapshot
 
 log = logging.getLogger("hubplan.scheduler")
@@ -130,6 +131,48 @@ def wire(s: SchedulerApp) -> None:
             asyncio.ensure_future(
                 run_optimiser(region, rt.version, dumps(snapshot(rt)), sorted(rt.waitlist))
             )
+
+    @app.timer(interval=0.2)
+    async def repair_regions() -> None:
+        """Disrupted regions are repaired at once (no debounce, own short time limit)."""
+        if app.rebalancing:
+            return
+        for region in list(sched.store.catalogues.keys()):
+            rt = sched.runtime(region)
+            if rt is None or rt.repair is None or rt.solving:
+                continue
+            rt.solving = True
+            today = dt.date.today().isoformat()
+            scenario_json, current_json = repair_input(rt, s.settings.frozen_days, dt.date.today())
+            asyncio.ensure_future(run_repair_job(region, rt.version, rt.repair, scenario_json, current_json, today))
+
+    async def run_repair_job(
+        region: str, version: int, cause: str, scenario_json: str, current_json: str, today: str
+    ) -> None:
+        if "pool" not in pool:
+            pool["pool"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optimiser")
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(
+                pool["pool"], run_repair, scenario_json, current_json,
+                s.settings.repair_time_limit, s.settings.frozen_days, today,
+            )
+            m.solver.labels(region).observe(result["seconds"])
+            proposal = RepairProposed(
+                region=region, base_version=version, cause=cause,
+                sessions={r: [Session.model_validate(x, strict=False) for x in v]
+                          for r, v in result["sessions"].items()},
+                lost=result["lost"],
+                moves=[ContainerMove.model_validate(x, strict=False) for x in result["moves"]],
+            )
+            event = envelope(proposal, key=region, source="scheduler-repair")
+            await topics[INTAKE].send(key=region.encode(), value=encode(event))
+        except Exception:
+            log.exception("repair failed for %s", region)
+        finally:
+            rt = sched.cache.get(region)
+            if rt is not None:
+                rt.solving = False
 
     async def run_optimiser(
         region: str, version: int, scenario_json: str, waitlisted: list[str]

@@ -28,16 +28,19 @@ from schemas.events import (
     BookingRequested,
     BookingWaitlisted,
     CatalogueLoaded,
+    DisruptionReported,
     Envelope,
     PlanChanged,
     PlanProposed,
     RegionCatalogue,
+    RepairProposed,
     ResourceChanged,
     envelope,
 )
 from schemas.scenario import Request, request_problems
 from schemas.schedule import Session, Unserved
 from services.scheduler.catalogue_edit import CatalogueChangeError, apply_change
+from services.scheduler.repair_handlers import on_disruption, on_repair
 from services.scheduler.state import RegionRuntime, Store, load_runtime, scenario_of
 
 
@@ -99,7 +102,27 @@ class Scheduler:
             return self._resource_changed(payload)
         if isinstance(payload, PlanProposed):
             return self._proposal(payload)
+        if isinstance(payload, DisruptionReported):
+            return on_disruption(self, event, payload)
+        if isinstance(payload, RepairProposed):
+            return on_repair(self, payload)
         return Outcome([], "ignored", event.key)
+
+    # the repair handlers (repair_handlers.py) use these
+    def record(self, *args: Any, **kwargs: Any) -> None:
+        self._record(*args, **kwargs)
+
+    def touch(self, rt: RegionRuntime, cause: str) -> None:
+        self._touch(rt, cause)
+
+    def decision_out(self, region: str, payload: Strict) -> Out:
+        return self._decision_out(region, payload)
+
+    def current_decision(self, rid: str, via: str = "insert") -> Out:
+        return self._current_decision(rid, via)
+
+    def handle_cancel(self, event: Envelope, payload: BookingCancelled) -> Outcome:
+        return self._cancelled(event, payload)
 
     def runtime(self, region: str) -> RegionRuntime | None:
         rt = self.cache.get(region)

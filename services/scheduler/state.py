@@ -51,6 +51,7 @@ class RegionRuntime:
     changed_at: float = 0.0
     waitlist: set[str] = field(default_factory=set)
     plan_sent: int = -1  # version of the last PlanChanged sent
+    repair: str | None = None  # pending disruption(s) to repair, in words
     plan_cause: str = "catalogue"
 
     def waitlisted_in_order(self) -> list[Request]:
@@ -100,6 +101,7 @@ def load_runtime(store: Store, region: str) -> RegionRuntime | None:
         moves=moves,
         version=int(meta.get("version", 0)),
         waitlist={r for r, s in status.items() if s == "waitlisted"},
+        repair=meta.get("repair"),
     )
     for rid in confirmed:
         if rid not in live.bookings:  # no longer bookable in this catalogue

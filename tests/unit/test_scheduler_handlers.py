@@ -24,8 +24,13 @@ DAY = {"earliest": "2027-01-05", "latest": "2027-01-05"}
 def fresh() -> Scheduler:
     sched = Scheduler(Store({}, {}, {}, {}))
     data = world()
-    cat = RegionCatalogue.model_validate_json(json.dumps({k: v for k, v in data.items() if k not in ("format", "name", "requests")}))
-    sched.handle(envelope(CatalogueLoaded(region="r", catalogue=cat), key="r", source="t"), CatalogueLoaded(region="r", catalogue=cat))
+    cat = RegionCatalogue.model_validate_json(
+        json.dumps({k: v for k, v in data.items() if k not in ("format", "name", "requests")})
+    )
+    sched.handle(
+        envelope(CatalogueLoaded(region="r", catalogue=cat), key="r", source="t"),
+        CatalogueLoaded(region="r", catalogue=cat),
+    )
     return sched
 
 
@@ -104,8 +109,81 @@ def test_invalid_catalogue_goes_to_dead_letter() -> None:
     s = fresh()
     data = world()
     data["equipment"][0]["site"] = "nowhere"
-    cat = RegionCatalogue.model_validate_json(json.dumps({k: v for k, v in data.items() if k not in ("format", "name", "requests")}))
+    cat = RegionCatalogue.model_validate_json(
+        json.dumps({k: v for k, v in data.items() if k not in ("format", "name", "requests")})
+    )
     payload = CatalogueLoaded(region="r", catalogue=cat)
     out = s.handle(envelope(payload, key="r", source="t"), payload)
     assert out.kind == "dead-letter" and out.dead_letter[0] == "catalogue-invalid"
     assert ask(s, "a").kind == "confirmed"  # old catalogue still in force
+
+
+def test_disruption_changes_catalogue_then_repair_reschedules() -> None:
+    from schemas.disruptions import EquipmentUnavailable
+    from schemas.events import DisruptionReported, RepairProposed
+    from services.scheduler.repair_handlers import repair_input, run_repair
+
+    s = fresh()
+    assert ask(s, "a", **DAY).kind == "confirmed"
+    old = s.runtime("r").live.sessions("a")[0]
+    broken = EquipmentUnavailable.model_validate(
+        {
+            "kind": "equipment-unavailable",
+            "equipment": old.resource,
+            "from": str(old.date),
+            "to": str(old.date),
+        },
+        strict=False,
+    )
+    payload = DisruptionReported(region="r", disruption=broken, reported_by="ops")
+    out = s.handle(envelope(payload, key="r", source="t"), payload)
+    assert out.kind == "disruption"
+    rt = s.runtime("r")
+    assert rt.repair and "equipment-unavailable" in rt.repair
+    scenario_json, current_json = repair_input(rt, 2, rt.catalogue.horizon.start)
+    result = run_repair(scenario_json, current_json, 3.0, 0, "2027-01-04")
+    # the only unit is gone that day, and the window is that day: the booking is displaced
+    assert result["lost"] == ["a"]
+    proposal = RepairProposed(
+        region="r", base_version=rt.version, cause=rt.repair, sessions={}, lost=["a"], moves=[]
+    )
+    applied = s.handle(envelope(proposal, key="r", source="t"), proposal)
+    assert decision_types(applied) == ["hubplan.booking.displaced.v1"]
+    assert s.store.bookings["a"]["status"] == "waitlisted"
+    assert "repair" not in s.store.regions["r"]
+
+
+def test_repair_moves_a_session_and_emits_rescheduled() -> None:
+    from schemas.disruptions import EquipmentUnavailable
+    from schemas.events import DisruptionReported, RepairProposed
+    from schemas.schedule import Session
+    from services.scheduler.repair_handlers import repair_input, run_repair
+
+    s = fresh()
+    assert ask(s, "a").kind == "confirmed"
+    old = s.runtime("r").live.sessions("a")[0]
+    broken = EquipmentUnavailable.model_validate(
+        {
+            "kind": "equipment-unavailable",
+            "equipment": old.resource,
+            "from": str(old.date),
+            "to": str(old.date),
+        },
+        strict=False,
+    )
+    payload = DisruptionReported(region="r", disruption=broken, reported_by="ops")
+    s.handle(envelope(payload, key="r", source="t"), payload)
+    rt = s.runtime("r")
+    result = run_repair(*repair_input(rt, 0, rt.catalogue.horizon.start), 3.0, 0, "2027-01-04")
+    assert result["lost"] == [] and list(result["sessions"]) == ["a"]
+    sessions = {
+        r: [Session.model_validate(x, strict=False) for x in v]
+        for r, v in result["sessions"].items()
+    }
+    proposal = RepairProposed(
+        region="r", base_version=rt.version, cause=rt.repair, sessions=sessions, lost=[], moves=[]
+    )
+    applied = s.handle(envelope(proposal, key="r", source="t"), proposal)
+    assert decision_types(applied) == ["hubplan.booking.rescheduled.v1"]
+    new = s.runtime("r").live.sessions("a")[0]
+    assert new.date != old.date

@@ -1,0 +1,186 @@
+"""Disruptions in the running service: catalogue first, repair in the background.
+
+A ``DisruptionReported`` changes the region's catalogue at once and marks
+the region for repair (persisted in the ``regions`` table, so a restart does
+not forget it). The worker's timer runs the minimal-change repair
+(``services.planner.repair``) off the event loop and sends a
+``RepairProposed`` back through the intake topic; it is applied only on the
+version it was computed for. Applying it emits ``BookingRescheduled`` for
+every booking whose sessions moved, ``BookingDisplaced`` for bookings that
+could not be kept, and confirmations for requests the repair promoted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from schemas.disruptions import BookingWithdrawn
+from schemas.events import (
+    BookingCancelled,
+    BookingDisplaced,
+    BookingRescheduled,
+    DisruptionReported,
+    Envelope,
+    RegionCatalogue,
+    RepairProposed,
+)
+from schemas.schedule import SCHEDULE_FORMAT, Schedule, Session
+from services.planner.disruptions import DisruptionError, apply_disruptions
+from services.planner.repair import RepairParams, repair
+from services.scheduler.state import RegionRuntime, snapshot
+
+if TYPE_CHECKING:
+    from services.scheduler.handlers import Outcome, Scheduler
+
+
+def describe(p: DisruptionReported) -> str:
+    d = p.disruption
+    what = (
+        getattr(d, "equipment", None) or getattr(d, "container", None) or getattr(d, "staff", None)
+    )
+    what = what or getattr(d, "site", None) or getattr(d, "resource", None) or ""
+    span = f" {d.from_}..{d.to}" if hasattr(d, "from_") else ""
+    return f"{d.kind} {what}{span}".strip()
+
+
+def on_disruption(sched: Scheduler, event: Envelope, p: DisruptionReported) -> Outcome:
+    from services.scheduler.handlers import InvalidEvent, Outcome
+
+    if isinstance(p.disruption, BookingWithdrawn):  # a cancel by another name
+        cancel = BookingCancelled(request_id=p.disruption.request, cancelled_by=p.reported_by)
+        return sched.handle_cancel(event, cancel)
+    rt = sched.runtime(p.region)
+    if rt is None:
+        raise InvalidEvent(
+            "unknown-reference",
+            [{"field": "data.region", "message": f"no catalogue for '{p.region}'"}],
+        )
+    try:
+        after, _ = apply_disruptions(
+            snapshot(rt).model_copy(update={"locked": []}), [p.disruption], rt.moves
+        )
+    except (DisruptionError, ValueError) as exc:
+        raise InvalidEvent(
+            "disruption-invalid", [{"field": "data.disruption", "message": str(exc)}]
+        ) from None
+    catalogue = {k: getattr(after, k) for k in RegionCatalogue.model_fields}
+    checked = RegionCatalogue.model_validate(catalogue)
+    sched.store.catalogues[p.region] = checked.model_dump(
+        mode="json", by_alias=True, exclude_none=True
+    )
+    meta = dict(sched.store.regions.get(p.region) or {})
+    meta["repair"] = "; ".join(x for x in (meta.get("repair"), describe(p)) if x)
+    sched.store.regions[p.region] = meta
+    sched.cache.pop(p.region, None)
+    rt = sched.runtime(p.region)
+    assert rt is not None
+    sched.touch(rt, "disruption")
+    return Outcome([], "disruption", p.region)
+
+
+def repair_input(rt: RegionRuntime, frozen_days: int, today: dt.date) -> tuple[str, str]:
+    """(scenario JSON, current schedule JSON) for the repair thread."""
+    scenario = snapshot(rt).model_copy(update={"locked": []})
+    sessions = [s for r, st in rt.status.items() if st == "confirmed" for s in rt.live.sessions(r)]
+    current = Schedule.model_validate(
+        {
+            "format": SCHEDULE_FORMAT,
+            "scenario": rt.region,
+            "sessions": sessions,
+            "container_moves": rt.moves,
+            "metrics": {
+                "served_value": 0,
+                "requested_value": 0,
+                "container_km": 0.0,
+                "solve_seconds": 0.0,
+            },
+        },
+        strict=False,
+    )
+    return (
+        scenario.model_dump_json(by_alias=True, exclude_none=True),
+        current.model_dump_json(by_alias=True, exclude_none=True),
+    )
+
+
+def run_repair(
+    scenario_json: str, current_json: str, seconds: float, frozen_days: int, today: str
+) -> dict[str, Any]:
+    """Plain JSON in and out (runs in an executor)."""
+    from schemas.scenario import Scenario
+
+    scenario = Scenario.model_validate_json(scenario_json)
+    current = Schedule.model_validate_json(current_json)
+    start = max(dt.date.fromisoformat(today), scenario.horizon.start)
+    result = repair(
+        scenario,
+        current,
+        RepairParams(time_limit=seconds, workers=1, frozen_days=frozen_days, today=start),
+    )
+    touched = {c.request for c in result.changes}
+    sessions: dict[str, list[dict[str, Any]]] = {r: [] for r in touched if r not in result.lost}
+    for s in result.plan.sessions:
+        if s.request in sessions:
+            sessions[s.request].append(s.model_dump(mode="json", exclude_none=True))
+    return {
+        "sessions": sessions,
+        "lost": result.lost,
+        "moves": [
+            m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in result.plan.moves
+        ],
+        "changed": result.changed_sessions,
+        "seconds": result.plan.solve_seconds,
+    }
+
+
+def on_repair(sched: Scheduler, p: RepairProposed) -> Outcome:
+    from services.scheduler.handlers import Outcome
+
+    rt = sched.runtime(p.region)
+    if rt is None or rt.version != p.base_version:
+        return Outcome([], "stale-repair", p.region)
+    msgs = []
+    for rid, sessions in p.sessions.items():
+        if rid not in rt.requests:
+            continue
+        req = rt.requests[rid]
+        old = rt.live.sessions(rid)
+        was = rt.status.get(rid)
+        sched.record(rt, req, "confirmed", sessions=sessions)
+        rt.waitlist.discard(rid)
+        if was == "confirmed":
+            payload = BookingRescheduled(
+                request_id=rid, site=req.site, old_sessions=old, sessions=sessions, reason=p.cause
+            )
+            msgs.append(sched.decision_out(rt.region, payload))
+        else:
+            msgs.append(sched.current_decision(rid, via="optimiser"))
+    for rid in p.lost:
+        if rt.status.get(rid) != "confirmed":
+            continue
+        req = rt.requests[rid]
+        old = rt.live.sessions(rid)
+        detail = (
+            f"displaced by {p.cause}; no other slot could keep it - you are on the waiting list"
+        )
+        sched.record(rt, req, "waitlisted", reason="no-capacity", detail=detail)
+        msgs.append(
+            sched.decision_out(
+                rt.region,
+                BookingDisplaced(request_id=rid, site=req.site, old_sessions=old, reason=p.cause),
+            )
+        )
+    meta = dict(sched.store.regions.get(p.region) or {})
+    meta["moves"] = [m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in p.moves]
+    meta.pop("repair", None)
+    sched.store.regions[p.region] = meta
+    sched.cache.pop(p.region, None)
+    rt = sched.runtime(p.region)
+    assert rt is not None
+    sched.touch(rt, "repair")
+    return Outcome(msgs, "repaired", p.region)
+
+
+def session_list(raw: list[dict[str, Any]]) -> list[Session]:
+    return [Session.model_validate(x, strict=False) for x in raw]
