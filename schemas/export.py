@@ -35,6 +35,8 @@ TOPIC_MAP: dict[str, tuple[list[str], list[str], list[str]]] = {
             "hubplan.booking.requested.v1",
             "hubplan.booking.cancelled.v1",
             "hubplan.plan.proposed.v1",
+            "hubplan.disruption.reported.v1",
+            "hubplan.repair.proposed.v1",
         ],
     ),
     DECISIONS: (
@@ -43,6 +45,8 @@ TOPIC_MAP: dict[str, tuple[list[str], list[str], list[str]]] = {
         [
             "hubplan.booking.confirmed.v1",
             "hubplan.booking.waitlisted.v1",
+            "hubplan.booking.rescheduled.v1",
+            "hubplan.booking.displaced.v1",
             "hubplan.booking.rejected.v1",
             "hubplan.booking.cancellation-confirmed.v1",
         ],
