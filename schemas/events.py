@@ -155,7 +155,20 @@ class BookingConfirmed(Strict):
     request_id: Id
     site: Id
     sessions: list[Session]
-    via: Literal["insert", "optimiser", "replay"] = "insert"
+    via: Literal["insert", "optimiser", "replay", "offer", "repair"] = "insert"
+    request: Request | None = Field(
+        default=None, description="The request as booked, when it changed (an accepted offer)."
+    )
+
+
+class CounterOffer(Strict):
+    """Something the school could have right now instead (accept it through the API)."""
+
+    kind: Literal["window", "further", "fewer", "smaller"]
+    request: Request = Field(description="The request as it would be booked.")
+    sessions: list[Session]
+    text_nb: str
+    text_en: str
 
 
 class BookingWaitlisted(Strict):
@@ -164,6 +177,16 @@ class BookingWaitlisted(Strict):
     site: Id
     reason: UnservedReason
     detail: str
+    offers: list[CounterOffer] = Field(default_factory=list, description="Up to 3, best first.")
+
+
+class OfferAccepted(Strict):
+    """A school takes one of the counter-offers of its waitlisted request."""
+
+    TYPE: ClassVar[str] = "hubplan.offer.accepted.v1"
+    request_id: Id
+    offer: int = Field(ge=0, description="Index into the offers of the latest waitlisted decision.")
+    accepted_by: str
 
 
 class BookingRejected(Strict):
@@ -232,6 +255,7 @@ PAYLOADS: dict[str, type[Strict]] = {
         BookingRequested,
         BookingCancelled,
         PlanProposed,
+        OfferAccepted,
         DisruptionReported,
         RepairProposed,
         BookingConfirmed,

@@ -36,6 +36,7 @@ TOPIC_MAP: dict[str, tuple[list[str], list[str], list[str]]] = {
             "hubplan.booking.cancelled.v1",
             "hubplan.plan.proposed.v1",
             "hubplan.disruption.reported.v1",
+            "hubplan.offer.accepted.v1",
             "hubplan.repair.proposed.v1",
         ],
     ),

@@ -28,6 +28,7 @@ from schemas.events import (
     BookingRequested,
     CatalogueLoaded,
     DisruptionReported,
+    OfferAccepted,
     RegionCatalogue,
     ResourceChanged,
     envelope,
@@ -204,6 +205,16 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         )
         view.cancel_requested = True
         metrics.requests.labels("cancel").inc()
+        return {"request_id": rid, "status_url": f"/v1/requests/{rid}"}
+
+    @app.post("/v1/requests/{rid}/offers/{offer}/accept", status_code=202, tags=["requests"],
+              summary="Take one of a waitlisted request's counter-offers")
+    async def accept(rid: str, offer: int, who: Principal = Depends(principal_of)) -> dict[str, Any]:
+        require(who, "school", "operator")
+        view = visible(rid, who)
+        if view.status != "waitlisted" or offer >= len(view.offers) or offer < 0:
+            raise HTTPException(409, {"field": "offer", "message": "no such offer on a waitlisted request"})
+        await publish(view.region or "", OfferAccepted(request_id=rid, offer=offer, accepted_by=who.name))
         return {"request_id": rid, "status_url": f"/v1/requests/{rid}"}
 
     # -- catalogue -------------------------------------------------------------

@@ -52,6 +52,7 @@ class RequestView:
     errors: list[dict[str, str]] = field(default_factory=list)
     cancel_requested: bool = False
     changes: list[dict[str, Any]] = field(default_factory=list)
+    offers: list[dict[str, Any]] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -69,6 +70,8 @@ class RequestView:
             out["cancellation"] = "pending"
         if self.changes:
             out["changes"] = self.changes
+        if self.status == "waitlisted" and self.offers:
+            out["offers"] = [{"offer": i, **o} for i, o in enumerate(self.offers)]
         if self.request is not None:
             out["request"] = self.request
         return out
@@ -120,6 +123,8 @@ class Projection:
                 "confirmed",
                 sessions=[s.model_dump(mode="json", exclude_none=True) for s in payload.sessions],
             )
+            if payload.request is not None:
+                self._view(payload.request_id).request = payload.request.model_dump(mode="json")
         elif isinstance(payload, BookingWaitlisted):
             self._decide(
                 payload.request_id,
@@ -129,6 +134,9 @@ class Projection:
                 reason=payload.reason,
                 detail=payload.detail,
             )
+            self._view(payload.request_id).offers = [
+                o.model_dump(mode="json", exclude_none=True) for o in payload.offers
+            ]
         elif isinstance(payload, BookingRejected):
             self._decide(
                 payload.request_id,

@@ -72,6 +72,57 @@ class LivePlan:
         self.bookings[req.id] = placed
         return self.sessions(req.id)
 
+    def probe(self, req: Request) -> list[Session] | None:
+        """Where ``req`` would go now, without booking it (for counter-offers)."""
+        r = self.inst.request_index.get(req.id)
+        if req.id in self.bookings:
+            return None
+        if r is None:
+            r = len(self.inst.requests)
+            self.inst.requests.append(req)
+            self.inst.request_index[req.id] = r
+            added = True
+        else:
+            original, self.inst.requests[r] = self.inst.requests[r], req
+            added = False
+        try:
+            placed = place_request(self.inst, self.ledger, r, self._candidates(req))
+            if placed is None:
+                return None
+            for b in placed:
+                self.ledger.release(b)
+            staff = self.inst.staff or []
+            return [
+                Session(
+                    request=req.id,
+                    index=b.index,
+                    date=self.inst.days[b.day],
+                    slot=self.inst.slot_ids[b.slot],
+                    site=b.site,
+                    resource=self._unit_for(b),
+                    staff=staff[b.staff].id if b.staff is not None else None,
+                    travel_minutes=round(b.travel, 1),
+                )
+                for b in sorted(placed, key=lambda b: b.index)
+            ]
+        finally:
+            if added:
+                self.inst.requests.pop()
+                del self.inst.request_index[req.id]
+            else:
+                self.inst.requests[r] = original
+
+    def _unit_for(self, b: Booking) -> str:
+        if b.kind == CONTAINER:
+            return self.inst.boxes[b.resource].id
+        pool = self.inst.pools[b.resource]
+        return next(u for u in pool.units if (u, b.day, b.slot) not in self.units_taken)
+
+    def replace_request(self, req: Request) -> None:
+        """Swap in a changed version of a known (not booked) request, e.g. an accepted offer."""
+        r = self.inst.request_index[req.id]
+        self.inst.requests[r] = req
+
     def cancel(self, request_id: str) -> int:
         """Free a request's sessions; returns how many were freed."""
         booked = self.bookings.pop(request_id, [])

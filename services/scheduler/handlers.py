@@ -28,8 +28,10 @@ from schemas.events import (
     BookingRequested,
     BookingWaitlisted,
     CatalogueLoaded,
+    CounterOffer,
     DisruptionReported,
     Envelope,
+    OfferAccepted,
     PlanChanged,
     PlanProposed,
     RegionCatalogue,
@@ -40,6 +42,7 @@ from schemas.events import (
 from schemas.scenario import Request, request_problems
 from schemas.schedule import Session, Unserved
 from services.scheduler.catalogue_edit import CatalogueChangeError, apply_change
+from services.scheduler.offer_handlers import offers_for, on_offer_accepted
 from services.scheduler.repair_handlers import on_disruption, on_repair
 from services.scheduler.state import RegionRuntime, Store, load_runtime, scenario_of
 
@@ -106,6 +109,8 @@ class Scheduler:
             return on_disruption(self, event, payload)
         if isinstance(payload, RepairProposed):
             return on_repair(self, payload)
+        if isinstance(payload, OfferAccepted):
+            return on_offer_accepted(self, payload)
         return Outcome([], "ignored", event.key)
 
     # the repair handlers (repair_handlers.py) use these
@@ -159,7 +164,14 @@ class Scheduler:
         rt.requests[req.id] = req
         decided = rt.live.add(req)
         if isinstance(decided, Unserved):
-            self._record(rt, req, "waitlisted", reason=decided.reason, detail=decided.detail)
+            self._record(
+                rt,
+                req,
+                "waitlisted",
+                reason=decided.reason,
+                detail=decided.detail,
+                offers=offers_for(rt, req),
+            )
             rt.waitlist.add(req.id)
             kind = "waitlisted"
         else:
@@ -204,8 +216,17 @@ class Scheduler:
         for req in rt.waitlisted_in_order():
             if types is not None and req.equipment_type not in types:
                 continue
-            shape = (req.site, req.equipment_type, req.audience, req.group_size, req.sessions,
-                     req.min_gap_days, req.earliest, req.latest, req.max_travel_minutes)
+            shape = (
+                req.site,
+                req.equipment_type,
+                req.audience,
+                req.group_size,
+                req.sessions,
+                req.min_gap_days,
+                req.earliest,
+                req.latest,
+                req.max_travel_minutes,
+            )
             if shape in failed:
                 continue
             decided = rt.live.try_add(req)
@@ -298,6 +319,7 @@ class Scheduler:
         sessions: list[Session] | None = None,
         reason: str | None = None,
         detail: str | None = None,
+        offers: list[dict[str, Any]] | None = None,
     ) -> None:
         old = self.store.bookings.get(req.id) or {}
         self.store.bookings[req.id] = {
@@ -307,6 +329,7 @@ class Scheduler:
             "sessions": [s.model_dump(mode="json", exclude_none=True) for s in sessions or []],
             "reason": reason,
             "detail": detail,
+            "offers": offers or [],
             "seq": int(old.get("seq", 0)) + 1,
         }
         rt.status[req.id] = status  # type: ignore[assignment]
@@ -352,7 +375,13 @@ class Scheduler:
             )
         elif status == "waitlisted":
             payload = BookingWaitlisted(
-                request_id=rid, site=site, reason=rec["reason"], detail=rec["detail"]
+                request_id=rid,
+                site=site,
+                reason=rec["reason"],
+                detail=rec["detail"],
+                offers=[
+                    CounterOffer.model_validate(o, strict=False) for o in rec.get("offers") or []
+                ],
             )
         elif status == "cancelled":
             payload = BookingCancellationConfirmed(request_id=rid, site=site, freed_sessions=0)

@@ -1,0 +1,134 @@
+"""Counter-offers: what a waitlisted request could have right now instead.
+
+Each offer is the request changed in one way a school can decide on - a
+wider window, a hub further away, fewer sessions, a smaller group - tried
+against the live plan without booking anything. Only offers that fit now
+are returned, cheapest change first, each with a sentence in Norwegian
+bokmål and in English. (Rule 2 ties pupils to day slots and adults to
+evening slots, so "another part of the day" is never offered.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from schemas.schedule import Session
+from schemas.scenario import Request
+from services.planner.insert import LivePlan
+from services.planner.options import candidates
+
+WIDEN_WEEKS = (1, 2, 4, 8)
+
+
+@dataclass(frozen=True)
+class Offer:
+    kind: str  # window | further | fewer | smaller
+    cost: float  # how big a change it is for the school; lower first
+    request: Request  # the request as it would be booked
+    sessions: list[Session]
+    text_nb: str
+    text_en: str
+
+
+def counter_offers(live: LivePlan, req: Request, limit: int = 3) -> list[Offer]:
+    found = [
+        o
+        for o in (_window(live, req), _further(live, req), _fewer(live, req), _smaller(live, req))
+        if o
+    ]
+    return sorted(found, key=lambda o: o.cost)[:limit]
+
+
+def _window(live: LivePlan, req: Request) -> Offer | None:
+    h = live.inst.scenario.horizon
+    for weeks in WIDEN_WEEKS:
+        pad = dt.timedelta(weeks=weeks)
+        wider = req.model_copy(
+            update={
+                "earliest": max(h.start, req.earliest - pad),
+                "latest": min(h.end, req.latest + pad),
+            }
+        )
+        if (wider.earliest, wider.latest) == (req.earliest, req.latest):
+            return None
+        sessions = live.probe(wider)
+        if sessions:
+            return Offer(
+                "window",
+                weeks,
+                wider,
+                sessions,
+                f"Samme opplegg mellom {wider.earliest} og {wider.latest} (vinduet utvidet med {weeks} uke(r)).",
+                f"The same sessions between {wider.earliest} and {wider.latest} (window widened by {weeks} week(s)).",
+            )
+    return None
+
+
+def _further(live: LivePlan, req: Request) -> Offer | None:
+    inst = live.inst
+    far = req.model_copy(update={"max_travel_minutes": 10_000})
+    minutes = sorted(
+        {
+            round(c.travel)
+            for c in candidates(inst, far, live.staffed)
+            if c.travel > req.max_travel_minutes
+        }
+    )
+    for m in minutes[:6]:
+        reach = req.model_copy(update={"max_travel_minutes": float(m)})
+        sessions = live.probe(reach)
+        if sessions:
+            site = inst.sites[sessions[0].site].name
+            extra = m - req.max_travel_minutes
+            return Offer(
+                "further",
+                extra / 15,
+                reach,
+                sessions,
+                f"Bruk {req.equipment_type} ved {site}, {m} minutter unna ({extra:.0f} minutter over grensen deres).",
+                f"Use the {req.equipment_type} at {site}, {m} minutes away ({extra:.0f} minutes beyond your limit).",
+            )
+    return None
+
+
+def _fewer(live: LivePlan, req: Request) -> Offer | None:
+    for n in range(req.sessions - 1, 0, -1):
+        less = req.model_copy(update={"sessions": n})
+        sessions = live.probe(less)
+        if sessions:
+            return Offer(
+                "fewer",
+                2.0 * (req.sessions - n),
+                less,
+                sessions,
+                f"{n} økt(er) i stedet for {req.sessions} i samme vindu.",
+                f"{n} session(s) instead of {req.sessions} in the same window.",
+            )
+    return None
+
+
+def _smaller(live: LivePlan, req: Request) -> Offer | None:
+    inst = live.inst
+    seats = sorted(
+        {p.seats for p in inst.pools if p.type == req.equipment_type and p.seats < req.group_size}
+        | {
+            b.seats
+            for b in inst.boxes
+            if req.equipment_type in b.types and b.seats < req.group_size
+        },
+        reverse=True,
+    )
+    for size in seats:
+        small = req.model_copy(update={"group_size": size})
+        sessions = live.probe(small)
+        if sessions:
+            return Offer(
+                "smaller",
+                (req.group_size - size) / 2,
+                small,
+                sessions,
+                f"En gruppe på {size} i stedet for {req.group_size}; resten kan søke på nytt.",
+                f"A group of {size} instead of {req.group_size}; the others can apply separately.",
+            )
+    return None

@@ -1,0 +1,43 @@
+"""Counter-offers fit right now, are ranked, and say so in both languages."""
+
+from __future__ import annotations
+
+from services.planner.insert import LivePlan
+from services.planner.offers import counter_offers
+from tests.builders import parse, request, world
+
+
+def _live(*reqs):
+    data = world(requests=list(reqs))
+    scenario = parse(data)
+    live = LivePlan(scenario, {})
+    return live, scenario
+
+
+def test_full_day_gets_a_wider_window_and_fewer_sessions() -> None:
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    live, sc = _live(request("a", **day), request("b", **day), request("c", sessions=2, **day))
+    live.add(sc.requests[0])
+    live.add(sc.requests[1])
+    offers = counter_offers(live, sc.requests[2])
+    kinds = [o.kind for o in offers]
+    assert kinds[0] == "window"
+    assert all(o.sessions for o in offers)
+    assert "uke" in offers[0].text_nb and "week" in offers[0].text_en
+    # nothing was booked by asking
+    assert live.try_add(sc.requests[0]) is not None and "c" not in live.bookings
+
+
+def test_too_far_gets_the_hub_with_its_minutes() -> None:
+    live, sc = _live(request("f", site="far", max_travel_minutes=60))
+    offers = counter_offers(live, sc.requests[0])
+    further = next(o for o in offers if o.kind == "further")
+    assert further.request.max_travel_minutes == 186
+    assert "Hub vgs" in further.text_en and "186 minutes" in further.text_en
+
+
+def test_big_group_gets_a_smaller_group() -> None:
+    live, sc = _live(request("g", group_size=16))
+    offers = counter_offers(live, sc.requests[0])
+    smaller = next(o for o in offers if o.kind == "smaller")
+    assert smaller.request.group_size == 12 and "gruppe på 12" in smaller.text_nb
