@@ -83,6 +83,12 @@ class Metrics(Strict):
     status: str | None = Field(default=None, description="Solver status (addition).")
     pupil_travel_minutes: float | None = None
     fcfs_value: int | None = Field(default=None, description="FCFS baseline value (addition).")
+    fairness_gini: float | None = Field(
+        default=None, description="Gini of schools' served shares, 0 = even (addition)."
+    )
+    lowest_share: float | None = Field(
+        default=None, description="Served share of the worst-served school (addition)."
+    )
 
 
 class Schedule(Strict):

@@ -32,6 +32,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument(
         "--baseline", choices=["fcfs"], help="write the first-come-first-served plan instead"
     )
+    p.add_argument(
+        "--fair-share",
+        action="store_true",
+        help="raise the worst-served school's share first, then total value",
+    )
     p.set_defaults(run=cmd_solve)
 
     p = sub.add_parser("validate", help="check a schedule against a scenario's hard rules")
@@ -94,6 +99,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
                 time_limit=args.time_limit,
                 workers=args.workers,
                 baseline_only=args.baseline == "fcfs",
+                fair_share=args.fair_share,
                 on_progress=line,
             ),
         )
@@ -124,6 +130,9 @@ def summary_table(scenario: Scenario, r: PlanResult) -> Table:
     if r.bound is not None:
         gap = _gap(r.served_value, r.bound)
         t.add_row("upper bound (solver)", f"{r.bound:,.0f} (gap {gap or 0:.1%})")
+    if r.fairness_gini is not None:
+        low = f", worst-served school {r.lowest_share:.0%}" if r.lowest_share is not None else ""
+        t.add_row("fairness (Gini of school shares)", f"{r.fairness_gini:.2f}{low}")
     t.add_row("container moves", f"{len(r.moves)} ({r.container_km:,.1f} km)")
     t.add_row("pupil travel", f"{r.pupil_travel_minutes:,.0f} min one way")
     reasons = Counter(u.reason for u in r.unserved)

@@ -26,6 +26,7 @@ class SolveParams:
     seed: int = 0
     secondary_share: float = 0.25  # of each region's time, for km and travel
     baseline_only: bool = False  # return the FCFS plan (``--baseline fcfs``)
+    fair_share: bool = False  # max-min of the schools' served shares before total value
     on_progress: Callable[[Progress], None] | None = None
 
 
@@ -46,6 +47,8 @@ class PlanResult:
     seed_value: int
     first_plan_seconds: float = 0.0  # until the constructive seed existed
     region_status: dict[str, str] = field(default_factory=dict)
+    fairness_gini: float | None = None  # Gini of schools' served shares (feasible requests)
+    lowest_share: float | None = None  # the worst-served school's share
 
     def to_schedule(self, scenario_name: str) -> Schedule:
         return Schedule.model_validate(
@@ -65,6 +68,8 @@ class PlanResult:
                     "status": self.status,
                     "pupil_travel_minutes": round(self.pupil_travel_minutes, 1),
                     "fcfs_value": self.fcfs_value,
+                    "fairness_gini": self.fairness_gini,
+                    "lowest_share": self.lowest_share,
                 },
             },
             strict=False,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from schemas.scenario import LockedSession
 from schemas.schedule import Displaced
 from services.planner import finalize
+from services.planner.fairness import gini, site_shares
 from services.planner.greedy import served_requests
 from services.planner.instance import Instance
 from services.planner.ledger import Booking
@@ -55,6 +56,8 @@ def assemble_result(
     ]
     unserved = [explain_unserved(inst, r) for r in range(len(inst.requests)) if r not in served]
     pupil_travel = sum(b.travel for b in plan if inst.requests[b.request].audience == "pupils")
+    crowded = {inst.request_index[u.request] for u in unserved if u.reason == "not-optimised"}
+    shares = site_shares(inst, served | crowded, served)
     return PlanResult(
         status=status,
         sessions=finalize.sessions_of(inst, plan),
@@ -71,6 +74,8 @@ def assemble_result(
         seed_value=seed_value,
         first_plan_seconds=first_plan,
         region_status=region_status,
+        fairness_gini=round(gini(list(shares.values())), 4),
+        lowest_share=round(min(shares.values()), 4) if shares else None,
     )
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from ortools.sat.python import cp_model
 
 from schemas.scenario import Scenario
+from services.planner.fairness import add_min_share, servable_alone
 from services.planner.greedy import fcfs_order, seed_order
 from services.planner.instance import Instance, build_instance
 from services.planner.ledger import Booking
@@ -138,12 +139,24 @@ def _solve_region(
         return seed, [], seed_teachers, "OPTIMAL", 0.0
     model, v, value = build_model(inst, options, requests, kept)
     add_hint(model, inst, v, seed)
+    fair = params.fair_share
+    if fair:  # first the smallest school share, then total value with it held
+        z = add_min_share(model, inst, v, servable_alone(inst, requests))
+        model.maximize(z)
+        first = make_solver(params, seconds * 0.3)
+        if first.solve(model, Reporter(region, "fair share", params.on_progress)) in (
+            cp_model.OPTIMAL,
+            cp_model.FEASIBLE,
+        ):
+            model.add(z >= round(first.objective_value))
+        model.maximize(value)
+        seconds *= 0.7
     solver = make_solver(params, seconds * (1 - params.secondary_share))
     callback = Reporter(region, "value", params.on_progress)
     status = solver.solve(model, callback)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return seed, [], seed_teachers, "SEED", plain_bound
-    if solver.objective_value < seed_value:
+    if solver.objective_value < seed_value and not fair:  # a fair plan may serve less
         return seed, [], seed_teachers, "SEED", min(plain_bound, _strip_bonus(inst, kept, solver))
     best = round(solver.objective_value)
     bound = min(plain_bound, _strip_bonus(inst, kept, solver))

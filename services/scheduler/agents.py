@@ -61,9 +61,7 @@ def wire(s: SchedulerApp) -> None:
             errors[:1],
         )
 
-    async def emit(
-        outcome: Outcome, started: float, event_time: dt.datetime, payload: Any
-    ) -> None:
+    async def emit(outcome: Outcome, started: float, event_time: dt.datetime, payload: Any) -> None:
         for out in outcome.messages:
             await topics[out.topic].send(key=out.event.key.encode(), value=encode(out.event))
         rt = sched.cache.get(outcome.region or "unknown")
@@ -77,7 +75,9 @@ def wire(s: SchedulerApp) -> None:
             data = out.event.data
             m.waitlist.labels(data["region"]).set(data["waitlisted"])
             asked = data["requested_value"]
-            m.served_share.labels(data["region"]).set(data["served_value"] / asked if asked else 1.0)
+            m.served_share.labels(data["region"]).set(
+                data["served_value"] / asked if asked else 1.0
+            )
 
     @app.timer(interval=5.0)
     async def observe_plans() -> None:
@@ -144,7 +144,9 @@ def wire(s: SchedulerApp) -> None:
             rt.solving = True
             today = dt.date.today().isoformat()
             scenario_json, current_json = repair_input(rt, s.settings.frozen_days, dt.date.today())
-            asyncio.ensure_future(run_repair_job(region, rt.version, rt.repair, scenario_json, current_json, today))
+            asyncio.ensure_future(
+                run_repair_job(region, rt.version, rt.repair, scenario_json, current_json, today)
+            )
 
     async def run_repair_job(
         region: str, version: int, cause: str, scenario_json: str, current_json: str, today: str
@@ -154,14 +156,23 @@ def wire(s: SchedulerApp) -> None:
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(
-                pool["pool"], run_repair, scenario_json, current_json,
-                s.settings.repair_time_limit, s.settings.frozen_days, today,
+                pool["pool"],
+                run_repair,
+                scenario_json,
+                current_json,
+                s.settings.repair_time_limit,
+                s.settings.frozen_days,
+                today,
             )
             m.solver.labels(region).observe(result["seconds"])
             proposal = RepairProposed(
-                region=region, base_version=version, cause=cause,
-                sessions={r: [Session.model_validate(x, strict=False) for x in v]
-                          for r, v in result["sessions"].items()},
+                region=region,
+                base_version=version,
+                cause=cause,
+                sessions={
+                    r: [Session.model_validate(x, strict=False) for x in v]
+                    for r, v in result["sessions"].items()
+                },
                 lost=result["lost"],
                 moves=[ContainerMove.model_validate(x, strict=False) for x in result["moves"]],
             )
@@ -191,6 +202,7 @@ def wire(s: SchedulerApp) -> None:
                 waitlisted,
                 s.settings.optimiser_time_limit,
                 s.settings.optimiser_workers,
+                s.settings.fair_share,
             )
             m.observe_solver(region, result, s.settings.optimiser_time_limit)
             if result["promote"]:

@@ -30,8 +30,13 @@ class SchedulerSettings(BaseSettings):
         default=5.0, gt=0, description="CP-SAT seconds per region run."
     )
     optimiser_workers: int = Field(default=1, ge=1, description="CP-SAT workers per run.")
+    fair_share: bool = Field(
+        default=False, description="Optimiser policy: raise the worst-served school's share first."
+    )
     repair_time_limit: float = Field(default=2.0, gt=0, description="CP-SAT seconds per repair.")
-    frozen_days: int = Field(default=2, ge=0, description="Working days from today a repair never touches.")
+    frozen_days: int = Field(
+        default=2, ge=0, description="Working days from today a repair never touches."
+    )
     session_timeout: float = Field(
         default=10.0, gt=0, description="Kafka consumer session timeout (s)."
     )

@@ -63,8 +63,15 @@ def test_optimum_needs_instructor_to_drive() -> None:
             {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]},
             {"id": "plc-1", "type": "plc-rig", "site": "near", "seats": 12, "parts": ["day"]},
         ],
-        staff=[{"id": "kari", "home_site": "hub", "types": ["dry-room", "plc-rig"],
-                "parts": ["day"], "max_sessions_per_week": 2}],
+        staff=[
+            {
+                "id": "kari",
+                "home_site": "hub",
+                "types": ["dry-room", "plc-rig"],
+                "parts": ["day"],
+                "max_sessions_per_week": 2,
+            }
+        ],
         requests=[
             request("d", site="hub", **one_day),
             request("p", site="near", equipment_type="plc-rig", **one_day),
@@ -88,7 +95,9 @@ def _reason(data: dict[str, Any], rid: str) -> tuple[str, str]:
 def test_reason_out_of_reach_names_the_nearest() -> None:
     reason, detail = _reason(world(requests=[request("f", site="far")]), "f")
     assert reason == "out-of-reach"
-    assert "within 60 minutes of Far vgs" in detail and "nearest is Hub vgs at 186 minutes" in detail
+    assert (
+        "within 60 minutes of Far vgs" in detail and "nearest is Hub vgs at 186 minutes" in detail
+    )
 
 
 def test_reason_no_capacity_for_seats_and_missing_type() -> None:
@@ -106,8 +115,15 @@ def test_reason_no_slot_in_window() -> None:
 
 def test_reason_no_staff() -> None:
     data = world(
-        staff=[{"id": "per", "home_site": "hub", "types": ["plc-rig"], "parts": ["day"],
-                "max_sessions_per_week": 5}],
+        staff=[
+            {
+                "id": "per",
+                "home_site": "hub",
+                "types": ["plc-rig"],
+                "parts": ["day"],
+                "max_sessions_per_week": 5,
+            }
+        ],
         requests=[request("d")],
     )
     assert _reason(data, "d")[0] == "no-staff"
@@ -126,7 +142,9 @@ def test_reason_invalid_scenario_is_rejected_with_path() -> None:
 
     from schemas.common import describe_errors
 
-    data = world(requests=[request("a", site="atlantis", earliest="2027-01-12", latest="2027-01-05")])
+    data = world(
+        requests=[request("a", site="atlantis", earliest="2027-01-12", latest="2027-01-05")]
+    )
     with pytest.raises(ValidationError) as err:
         parse(data)
     fields = {e["field"] for e in describe_errors(err.value)}
@@ -164,22 +182,46 @@ def small_scenarios(draw: st.DrawFn) -> dict[str, Any]:
     closed_day = draw(st.integers(4, 15))
     data = world(
         closed=[{"from": f"2027-01-{closed_day:02d}", "to": f"2027-01-{closed_day:02d}"}],
-        calendars={"school": [{"from": "2027-01-08", "to": "2027-01-08"}] if draw(st.booleans()) else []},
+        calendars={
+            "school": [{"from": "2027-01-08", "to": "2027-01-08"}] if draw(st.booleans()) else []
+        },
         equipment=[
-            {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day", "evening"]},
-            {"id": "plc-1", "type": "plc-rig", "site": "near", "seats": 10,
-             "parts": draw(st.sampled_from([["day"], ["day", "evening"]]))},
+            {
+                "id": "dry-1",
+                "type": "dry-room",
+                "site": "hub",
+                "seats": 12,
+                "parts": ["day", "evening"],
+            },
+            {
+                "id": "plc-1",
+                "type": "plc-rig",
+                "site": "near",
+                "seats": 10,
+                "parts": draw(st.sampled_from([["day"], ["day", "evening"]])),
+            },
         ],
         containers=[container(types=["dry-room", "plc-rig"], setup_days=draw(st.integers(0, 2)))]
-        if draw(st.booleans()) else [],
+        if draw(st.booleans())
+        else [],
         requests=reqs,
     )
     if draw(st.booleans()):
         data["staff"] = [
-            {"id": "a", "home_site": "hub", "types": ["dry-room", "plc-rig"], "parts": ["day", "evening"],
-             "max_sessions_per_week": draw(st.integers(1, 5))},
-            {"id": "b", "home_site": "near", "types": ["plc-rig"], "parts": ["day"],
-             "max_sessions_per_week": 3},
+            {
+                "id": "a",
+                "home_site": "hub",
+                "types": ["dry-room", "plc-rig"],
+                "parts": ["day", "evening"],
+                "max_sessions_per_week": draw(st.integers(1, 5)),
+            },
+            {
+                "id": "b",
+                "home_site": "near",
+                "types": ["plc-rig"],
+                "parts": ["day"],
+                "max_sessions_per_week": 3,
+            },
         ]
     return data
 
@@ -197,10 +239,18 @@ def test_random_plans_are_valid_and_beat_fcfs(data: dict[str, Any], extra: st.Da
     picks = extra.draw(st.lists(st.sampled_from(result.sessions), max_size=3, unique=True))
     data = dict(data)
     data["locked"] = [
-        {"request": s.request, "index": s.index, "date": str(s.date), "slot": s.slot,
-         "resource": s.resource, **({"staff": s.staff} if s.staff else {}),
-         **({"site": s.site} if pin else {})}
-        for s, pin in zip(picks, extra.draw(st.lists(st.booleans(), min_size=3, max_size=3)), strict=False)
+        {
+            "request": s.request,
+            "index": s.index,
+            "date": str(s.date),
+            "slot": s.slot,
+            "resource": s.resource,
+            **({"staff": s.staff} if s.staff else {}),
+            **({"site": s.site} if pin else {}),
+        }
+        for s, pin in zip(
+            picks, extra.draw(st.lists(st.booleans(), min_size=3, max_size=3)), strict=False
+        )
     ]
     day = extra.draw(st.integers(4, 15))
     data["closed"] = data["closed"] + [{"from": f"2027-01-{day:02d}", "to": f"2027-01-{day:02d}"}]
@@ -215,3 +265,24 @@ def test_random_plans_are_valid_and_beat_fcfs(data: dict[str, Any], extra: st.Da
                 == (s.request, s.index, s.date, s.slot, s.resource)
                 for x in replanned.sessions
             )
+
+
+def test_fair_share_raises_the_worst_served_school() -> None:
+    """Two day slots; school near asks twice at high priority, school hub once."""
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(
+        requests=[
+            request("n1", priority=3, **day),
+            request("n2", priority=3, **day),
+            request("h1", site="hub", priority=1, **day),
+        ]
+    )
+    scenario = parse(data)
+    plain = solve(scenario, EXACT)
+    fair = solve(scenario, SolveParams(time_limit=10, workers=2, fair_share=True))
+    assert {s.request for s in plain.sessions} == {"n1", "n2"} and plain.lowest_share == 0.0
+    assert {s.request for s in fair.sessions} == {"n1", "h1"} or {
+        s.request for s in fair.sessions
+    } == {"n2", "h1"}
+    assert fair.lowest_share == 0.5 and fair.fairness_gini < plain.fairness_gini
+    assert validate(scenario, fair.to_schedule("fair")) == []
