@@ -66,6 +66,14 @@ class Stack:
 
     # -- lifecycle -------------------------------------------------------
     def start(self, on_step: Any = print) -> Stack:
+        """Start everything; on any failure stop what already runs, then re-raise."""
+        try:
+            return self._start(on_step)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, on_step: Any) -> Stack:
         cfg = self.config
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.bootstrap = cfg.bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
@@ -163,6 +171,7 @@ class Stack:
     def stop(self) -> None:
         if self.prometheus is not None:
             self.prometheus.stop()
+            self.prometheus = None
         procs = [p for p in [self.gateway, *self.workers] if p is not None and p.poll() is None]
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -173,6 +182,7 @@ class Stack:
                 p.kill()
         if self.broker is not None:
             self.broker.stop()
+            self.broker = None
 
     def token(self, role: str, site: str | None = None) -> str:
         for token, p in self.tokens.items():

@@ -62,6 +62,8 @@ def load(stack: Stack, data: dict, bootstrap: str, waves: int = 6, pause: float 
         time.sleep(5)
         requests = data["requests"]
         for w in range(waves):
+            if w == waves - 1:  # a poison message mid-stream: it is dead-lettered
+                asyncio.run(poison(bootstrap))
             for body in requests[w::waves]:
                 school = {"Authorization": f"Bearer {stack.token('school', body['site'])}"}
                 http.post("/v1/requests", json=body, headers=school)
@@ -73,13 +75,12 @@ def load(stack: Stack, data: dict, bootstrap: str, waves: int = 6, pause: float 
                 http.delete(f"/v1/requests/{rid}", headers=op)
             time.sleep(pause / 2)
 
-    async def poison() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-        await producer.start()
-        await producer.send_and_wait(INTAKE, b"{not json", key=b"agder")
-        await producer.stop()
 
-    asyncio.run(poison())
+async def poison(bootstrap: str) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    await producer.send_and_wait(INTAKE, b"{not json", key=b"agder")
+    await producer.stop()
 
 
 def shoot(url: str, path: Path) -> None:

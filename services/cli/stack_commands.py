@@ -20,6 +20,7 @@ from rich.table import Table
 from schemas.scenario import Scenario
 from schemas.schedule import Schedule
 from services.cli.errors import CliError
+from services.observability.prometheus import INSTALL_HINT, PrometheusOptions, find_binary
 from services.planner.calendar import working_days
 from services.scenarios.shipped import list_shipped, load_shipped
 from services.stack import Stack, StackConfig, StackError, default_tokens
@@ -38,6 +39,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--workers", type=int, default=1, help="scheduler workers (default 1)")
     p.add_argument("--partitions", type=int, default=6, help="intake partitions (default 6)")
     p.add_argument("--port", type=int, default=8080, help="gateway port (default 8080)")
+    p.add_argument("--with-prometheus", action="store_true", help="also start a local Prometheus")
     p.set_defaults(run=cmd_up)
 
     p = sub.add_parser(
@@ -62,16 +64,28 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument(
         "--keep-running", action="store_true", help="leave the stack up after the report"
     )
+    p.add_argument("--with-prometheus", action="store_true", help="also start a local Prometheus")
     p.set_defaults(run=cmd_demo)
 
 
-def _stack(data_dir: Path, workers: int, partitions: int, port: int, sites: list[str]) -> Stack:
+def _stack(
+    data_dir: Path,
+    workers: int,
+    partitions: int,
+    port: int,
+    sites: list[str],
+    prometheus: bool = False,
+) -> Stack:
+    if prometheus and find_binary() is None:
+        out.print(f"[yellow]prometheus is not installed, starting without it; {INSTALL_HINT}[/]")
+        prometheus = False
     config = StackConfig(
         data_dir=data_dir,
         workers=workers,
         partitions=partitions,
         gateway_port=port,
         tokens=default_tokens(data_dir, sites),
+        prometheus=PrometheusOptions() if prometheus else None,
     )
     try:
         return Stack(config).start(on_step=lambda m: out.print(f"[dim]{m}[/]"))
@@ -97,7 +111,9 @@ def _wait_forever() -> None:
 
 def cmd_up(args: argparse.Namespace) -> int:
     sites = sorted({s["id"] for name in list_shipped() for s in load_shipped(name)["sites"]})
-    stack = _stack(Path(args.data_dir), args.workers, args.partitions, args.port, sites)
+    stack = _stack(
+        Path(args.data_dir), args.workers, args.partitions, args.port, sites, args.with_prometheus
+    )
     try:
         out.print(f"[bold green]hubplan is up[/]  broker {stack.bootstrap}")
         if stack.broker_note:
@@ -107,6 +123,9 @@ def cmd_up(args: argparse.Namespace) -> int:
             f"  metrics   {stack.gateway_url}/metrics, workers on "
             + ", ".join(f"http://127.0.0.1:{p}/metrics" for p in stack.worker_metrics)
         )
+        if stack.prometheus is not None:
+            prom = stack.prometheus
+            out.print(f"  prometheus {prom.url}  (alerts {prom.alerts_url})")
         out.print(
             f"  tokens    {Path(args.data_dir) / 'tokens.json'}  (operator: {stack.token('operator')})"
         )
@@ -124,13 +143,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         shutil.rmtree(data_dir)
     raw = load_shipped(args.scenario)
     scenario = Scenario.model_validate_json(json.dumps(raw))
-    stack = _stack(data_dir, args.workers, 6, 0, sorted({r.site for r in scenario.requests}))
+    sites = sorted({r.site for r in scenario.requests})
+    stack = _stack(data_dir, args.workers, 6, 0, sites, args.with_prometheus)
     try:
         if stack.broker_note:
             out.print(f"[yellow]{stack.broker_note}[/]")
         plan = asyncio.run(_drive(stack, raw, scenario, args.settle))
         Path(args.output).write_text(json.dumps(plan, indent=2) + "\n", encoding="utf-8")
         _report(scenario, plan, args.output)
+        if stack.prometheus is not None:
+            out.print(f"prometheus at {stack.prometheus.url}")
         if args.keep_running:
             out.print(f"stack still running at {stack.gateway_url}; Ctrl-C stops it")
             _wait_forever()

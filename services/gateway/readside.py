@@ -242,13 +242,13 @@ class Follower:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=2000)
             for tp, messages in batches.items():
                 for msg in messages:
+                    if tp in pending and msg.offset + 1 >= pending[tp]:
+                        del pending[tp]  # before decoding: a bad last message still counts
                     try:
                         event, payload = decode(msg.value)
                     except WireError:
                         continue  # the scheduler dead-letters these; nothing to show
                     self.projection.apply(event, payload)
-                    if tp in pending and msg.offset + 1 >= pending[tp]:
-                        del pending[tp]
             if pending == {} and not self.caught_up.is_set():
                 self.caught_up.set()
 

@@ -259,6 +259,20 @@ def _change_cost(inst: Instance, o: Option, old: list[Session]) -> int:
     return best
 
 
+def _score(
+    inst: Instance, plan: list[Booking], before: dict[int, list[Session]], confirmed: list[int]
+) -> tuple[int, int]:
+    """(kept requests, -session change cost): the order repair optimises in."""
+    served = served_requests(plan, inst)
+    cost = sum(
+        _change_cost(inst, Option(b.request, b.kind, b.resource, b.day, b.slot, b.site, b.travel),
+                     before[b.request])
+        for b in plan
+        if b.request in before
+    )
+    return sum(1 for r in confirmed if r in served), -cost
+
+
 def _old_teaching(
     inst: Instance, requests: list[int], before: dict[int, list[Session]]
 ) -> list[tuple[int, int, int, str, str]]:
@@ -376,9 +390,6 @@ def _region(
     plan = [
         Booking(o.request, -1, o.kind, o.resource, o.day, o.slot, o.site, o.travel) for o in chosen
     ]
-    served = served_requests(plan, inst)
-    if sum(1 for r in confirmed if r in served) < sum(
-        1 for r in confirmed if r in served_requests(seed, inst)
-    ):
+    if _score(inst, plan, before, confirmed) < _score(inst, seed, before, confirmed):
         return seed, [], teachers_of(inst, seed), "SEED"
     return plan, tidy_moves(inst, plan, moves), teachers, "OPTIMAL" if proven else "FEASIBLE"

@@ -24,7 +24,7 @@ def main() -> int:
         print(f"hubplan-scheduler: bad configuration: {exc}", file=sys.stderr)
         return 2
     if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
+        start_http_server(settings.metrics_port, addr=settings.metrics_addr)
     built = build(settings)
     wire(built)
     logging.basicConfig(level=logging.INFO)

@@ -20,6 +20,9 @@ class SchedulerSettings(BaseSettings):
     )
     data_dir: str = Field(default=".hubplan/scheduler", description="Faust's local data dir.")
     metrics_port: int = Field(default=0, ge=0, description="Prometheus /metrics port (0: none).")
+    metrics_addr: str = Field(
+        default="127.0.0.1", description="Address /metrics binds to (0.0.0.0 in containers)."
+    )
     optimiser_interval: float = Field(
         default=2.0, gt=0, description="Seconds between optimiser sweeps."
     )

@@ -1,0 +1,218 @@
+"""Shared building blocks for hubplan's dashboards (grafana-foundation-sdk).
+
+Why a helper per panel kind: every panel must carry a description, a unit
+and thresholds (the issue's rule, checked by ``tests/unit/test_metrics_deploy.py``),
+so the helpers take them as required arguments instead of trusting memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from grafana_foundation_sdk.builders import (
+    bargauge,
+    dashboard,
+    prometheus,
+    stat,
+    statetimeline,
+    table,
+    timeseries,
+)
+from grafana_foundation_sdk.builders.common import (
+    GraphThresholdsStyleConfig,
+    ReduceDataOptions,
+    StackingConfig,
+    VizLegendOptions,
+    VizTooltipOptions,
+)
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models import dashboard as model
+from grafana_foundation_sdk.models import prometheus as prom_model
+
+DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="prometheus")
+GREEN, ORANGE, RED, BLUE = "green", "orange", "red", "blue"
+Steps = Sequence[tuple[float | None, str]]
+# thresholds used again and again
+UTILISATION: Steps = [(None, BLUE), (0.5, GREEN), (0.8, ORANGE), (0.95, RED)]
+LOWER_IS_BETTER: Steps = [(None, GREEN)]
+
+
+def query(expr: str, legend: str = "", *, instant: bool = False, ref: str = "A") -> Any:
+    q = prometheus.Dataquery().expr(expr).ref_id(ref).datasource(DATASOURCE)
+    if legend:
+        q = q.legend_format(legend)
+    q = q.instant().format(prom_model.PromQueryFormat.TABLE) if instant else q.range()
+    return q
+
+
+def thresholds(steps: Steps) -> dashboard.ThresholdsConfig:
+    return (
+        dashboard.ThresholdsConfig()
+        .mode(model.ThresholdsMode.ABSOLUTE)
+        .steps([model.Threshold(value=v, color=c) for v, c in steps])
+    )
+
+
+def _common(
+    panel: Any, title: str, about: str, unit: str, steps: Steps, targets: list[Any], w: int, h: int
+) -> Any:
+    panel = panel.title(title).description(about).unit(unit).thresholds(thresholds(steps))
+    panel = panel.datasource(DATASOURCE).span(w).height(h)
+    for t in targets:
+        panel = panel.with_target(t)
+    return panel
+
+
+def series(
+    title: str,
+    about: str,
+    unit: str,
+    targets: list[Any],
+    *,
+    steps: Steps = LOWER_IS_BETTER,
+    w: int = 12,
+    h: int = 8,
+    stack: bool = False,
+) -> Any:
+    """A time series; ``steps`` are drawn as dashed lines when more than the base."""
+    panel = _common(timeseries.Panel(), title, about, unit, steps, targets, w, h)
+    panel = panel.legend(
+        VizLegendOptions()
+        .show_legend(True)
+        .display_mode(common.LegendDisplayMode.LIST)
+        .placement(common.LegendPlacement.BOTTOM)
+    ).tooltip(
+        VizTooltipOptions().mode(common.TooltipDisplayMode.MULTI).sort(common.SortOrder.DESCENDING)
+    )
+    if len(steps) > 1:
+        dashed = common.GraphTresholdsStyleMode.DASHED  # (sic: the SDK's spelling)
+        panel = panel.thresholds_style(GraphThresholdsStyleConfig().mode(dashed))
+    if stack:
+        panel = panel.stacking(StackingConfig().mode(common.StackingMode.NORMAL))
+    return panel
+
+
+def single(
+    title: str,
+    about: str,
+    unit: str,
+    targets: list[Any],
+    *,
+    steps: Steps,
+    w: int = 6,
+    h: int = 5,
+    mappings: list[Any] | None = None,
+) -> Any:
+    """A stat: the last value, coloured by the thresholds."""
+    panel = _common(stat.Panel(), title, about, unit, steps, targets, w, h)
+    panel = panel.reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+    if mappings:
+        panel = panel.mappings(mappings)
+    return panel
+
+
+def bars(
+    title: str,
+    about: str,
+    unit: str,
+    targets: list[Any],
+    *,
+    steps: Steps,
+    w: int = 12,
+    h: int = 8,
+    max_value: float | None = None,
+) -> Any:
+    """Horizontal bar gauge per series (instant queries: the current value)."""
+    panel = _common(bargauge.Panel(), title, about, unit, steps, targets, w, h)
+    panel = panel.reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+    panel = panel.min(0)
+    if max_value is not None:
+        panel = panel.max(max_value)
+    return panel
+
+
+def matrix(
+    title: str,
+    about: str,
+    unit: str,
+    target: Any,
+    *,
+    rows: str,
+    columns: str,
+    steps: Steps,
+    w: int = 24,
+    h: int = 9,
+) -> Any:
+    """A heatmap as a table: one row per ``rows`` label, one coloured column per ``columns``."""
+    panel = _common(table.Panel(), title, about, unit, steps, [target], w, h).show_header(True)
+    panel = panel.with_transformation(
+        model.DataTransformerConfig(
+            id_val="groupingToMatrix",
+            options={"columnField": columns, "rowField": rows, "valueField": "Value"},
+        )
+    )
+    return panel.override_by_field_type(
+        "number",
+        [
+            model.DynamicConfigValue(
+                id_val="custom.cellOptions", value={"type": "color-background", "mode": "basic"}
+            )
+        ],
+    )
+
+
+def rows_table(
+    title: str, about: str, unit: str, targets: list[Any], *, steps: Steps, w: int = 12, h: int = 8
+) -> Any:
+    """A plain table of instant query rows (labels as columns)."""
+    panel = _common(table.Panel(), title, about, unit, steps, targets, w, h).show_header(True)
+    return panel.with_transformation(model.DataTransformerConfig(id_val="merge", options={}))
+
+
+def timeline(title: str, about: str, targets: list[Any], *, w: int = 24, h: int = 8) -> Any:
+    """State timeline: one row per series, filled while the series is 1."""
+    panel = _common(statetimeline.Panel(), title, about, "none", [(None, BLUE)], targets, w, h)
+    here = model.ValueMap(options={"1": model.ValueMappingResult(text="here", color=GREEN)})
+    return panel.mappings([here]).show_value(common.VisibilityMode.NEVER)
+
+
+def up_mappings() -> list[Any]:
+    return [
+        model.ValueMap(
+            options={
+                "0": model.ValueMappingResult(text="DOWN", color=RED),
+                "1": model.ValueMappingResult(text="UP", color=GREEN),
+            }
+        )
+    ]
+
+
+def region_variable() -> dashboard.QueryVariable:
+    return (
+        dashboard.QueryVariable("region")
+        .label("Region")
+        .description("Planning region (one Kafka key).")
+        .datasource(DATASOURCE)
+        .query({"query": "label_values(hubplan_plan_version, region)", "refId": "regions"})
+        .multi(True)
+        .include_all(True)
+        .all_value(".*")
+        .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+    )
+
+
+def board(uid: str, title: str, about: str, panels: list[Any]) -> dashboard.Dashboard:
+    b = (
+        dashboard.Dashboard(title)
+        .uid(uid)
+        .description(about)
+        .tags(["hubplan"])
+        .time("now-6h", "now")
+        .refresh("30s")
+        .timezone("browser")
+        .with_variable(region_variable())
+    )
+    for p in panels:
+        b = b.with_row(p) if isinstance(p, dashboard.Row) else b.with_panel(p)
+    return b

@@ -1,0 +1,165 @@
+""" "Pipeline health": is the event pipeline keeping up, and is the optimiser useful."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from panels import GREEN, ORANGE, RED, board, query, series, single, up_mappings
+
+R = 'region=~"$region"'
+RI = "$__rate_interval"
+
+
+def quantile(q: float, metric: str, by: str = "") -> str:
+    keep = f"le{', ' + by if by else ''}"
+    return f"histogram_quantile({q}, sum by ({keep}) (rate({metric}_bucket{{{R}}}[{RI}])))"
+
+
+def build() -> Any:
+    latency = "hubplan_decision_latency_seconds"
+    solver = "hubplan_solver_duration_seconds"
+    panels = [
+        single(
+            "Services up",
+            "Prometheus' scrape of every hubplan target: UP or DOWN. A DOWN worker's regions "
+            "move to the others after the Kafka session timeout.",
+            "none",
+            [query('up{job=~"hubplan-.*"}', "{{job}} {{instance}}")],
+            steps=[(None, RED), (1, GREEN)],
+            mappings=up_mappings(),
+            w=12,
+        ),
+        single(
+            "Read side caught up",
+            "1 once every gateway has replayed intake, decisions and plans (reads are current).",
+            "none",
+            [query("min(hubplan_readside_caught_up)")],
+            steps=[(None, RED), (1, GREEN)],
+            w=6,
+        ),
+        single(
+            "Dead letters since start",
+            "Messages parked on hubplan.deadletter (all reasons) since the workers started.",
+            "short",
+            [query("sum(hubplan_deadletter_messages_total)")],
+            steps=[(None, GREEN), (1, ORANGE), (50, RED)],
+            w=6,
+        ),
+        series(
+            "Events processed per second",
+            "Intake events handled by the scheduler workers, by event type.",
+            "ops",
+            [query(f"sum by (type) (rate(hubplan_events_total[{RI}]))", "{{type}}")],
+            stack=True,
+        ),
+        series(
+            "Requests received by outcome",
+            "Booking API calls at the gateway: accepted, invalid (422), retry (idempotent "
+            "replay), cancel.",
+            "reqps",
+            [
+                query(
+                    f"sum by (outcome) (rate(hubplan_requests_received_total[{RI}]))", "{{outcome}}"
+                )
+            ],
+            stack=True,
+        ),
+        series(
+            "Decisions by outcome",
+            "First decisions per second: confirmed, waitlisted, rejected, cancelled.",
+            "ops",
+            [
+                query(
+                    f"sum by (outcome) (rate(hubplan_decisions_total{{{R}}}[{RI}]))", "{{outcome}}"
+                )
+            ],
+            stack=True,
+        ),
+        series(
+            "Request → decision latency",
+            "From the request event's time (stamped by the gateway) to the decision sent by the "
+            "scheduler, through Kafka. The alert fires when p95 stays above 2 s.",
+            "s",
+            [
+                query(quantile(0.5, latency), "p50"),
+                query(quantile(0.95, latency), "p95", ref="B"),
+                query(quantile(0.99, latency), "p99", ref="C"),
+            ],
+            steps=[(None, GREEN), (1, ORANGE), (2, RED)],
+        ),
+        series(
+            "Consumer lag",
+            "Messages not yet consumed, per consumer and topic, measured by the gateway from "
+            "committed offsets (so a dead consumer still shows).",
+            "short",
+            [
+                query(
+                    "max by (consumer, topic) (hubplan_consumer_lag_messages)",
+                    "{{consumer}} · {{topic}}",
+                )
+            ],
+            steps=[(None, GREEN), (100, ORANGE), (1000, RED)],
+        ),
+        series(
+            "Dead-lettered messages by reason",
+            "New messages on hubplan.deadletter per rate window, by reason. Each one is an "
+            "event the scheduler could not apply; read it with the original bytes kept there.",
+            "short",
+            [
+                query(
+                    f"sum by (reason) (increase(hubplan_deadletter_messages_total[{RI}]))",
+                    "{{reason}}",
+                )
+            ],
+            steps=[(None, GREEN), (1, ORANGE), (10, RED)],
+        ),
+        series(
+            "Solver duration vs time limit",
+            "Background CP-SAT runs: p95 over the rate window, mean since start, and the "
+            "configured limit. Runs at the limit are normal for large regions; runs at the "
+            "limit that promote nothing are not.",
+            "s",
+            [
+                query(quantile(0.95, solver, "region"), "p95 {{region}}"),
+                query(
+                    f"sum by (region) ({solver}_sum{{{R}}}) / "
+                    f"sum by (region) ({solver}_count{{{R}}})",
+                    "mean {{region}}",
+                    ref="B",
+                ),
+                query("max(hubplan_solver_time_limit_seconds)", "time limit", ref="C"),
+            ],
+        ),
+        series(
+            "Solver gap (last run)",
+            "Relative gap between the best plan and the proven bound in the last run.",
+            "percentunit",
+            [query(f"max by (region) (hubplan_solver_gap_ratio{{{R}}})", "{{region}}")],
+            steps=[(None, GREEN), (0.05, ORANGE), (0.2, RED)],
+        ),
+        series(
+            "Solver runs by status; time limit hit without a plan",
+            "Runs per rate window by CP-SAT status, and runs that used the whole time limit "
+            "and proposed no promotion (the alert counts these).",
+            "short",
+            [
+                query(
+                    f"sum by (status) (increase(hubplan_solver_runs_total{{{R}}}[{RI}]))",
+                    "{{status}}",
+                ),
+                query(
+                    "sum by (region) (increase(hubplan_solver_time_limit_hits_total"
+                    f'{{{R}, plan="none"}}[{RI}]))',
+                    "limit, no plan: {{region}}",
+                    ref="B",
+                ),
+            ],
+            steps=[(None, GREEN), (1, ORANGE)],
+        ),
+    ]
+    return board(
+        "hubplan-pipeline",
+        "Pipeline health",
+        "Rates, latency, consumer lag, dead letters and the background optimiser.",
+        panels,
+    )

@@ -1,0 +1,203 @@
+"""The deploy files, checked without running them: dashboards, rules, compose.
+
+* dashboards: the JSON on disk is what the code in ``deploy/grafana/src``
+  builds (grafana-foundation-sdk), and it keeps ``dashboard.schema.json``;
+* every metric a panel or an alert names exists in the services' registries,
+  and those follow the naming guide (prefix, base units, ``_total``, bounded
+  labels only);
+* ``docker-compose.yml`` validates against the compose-spec JSON Schema
+  (vendored by the check-jsonschema package), its references resolve and every
+  mounted path exists.
+
+promtool and a real Prometheus check the rest: tests/integration/test_observability.py.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from prometheus_client import CollectorRegistry
+
+from services.gateway.metrics import GatewayMetrics
+from services.scheduler.metrics import SchedulerMetrics
+
+ROOT = Path(__file__).resolve().parents[2]
+GRAFANA = ROOT / "deploy" / "grafana"
+PROMETHEUS = ROOT / "deploy" / "prometheus"
+BOUNDED = {
+    "region",
+    "hub",
+    "equipment_type",
+    "part",
+    "window",
+    "audience",
+    "school",
+    "programme",
+    "container",
+    "site",
+    "outcome",
+    "status",
+    "reason",
+    "type",
+    "via",
+    "plan",
+    "consumer",
+    "topic",
+    "le",
+}
+
+
+def boards() -> dict[str, dict[str, Any]]:
+    return {
+        p.name: json.loads(p.read_text()) for p in sorted((GRAFANA / "dashboards").glob("*.json"))
+    }
+
+
+def families() -> dict[str, Any]:
+    registry = CollectorRegistry()
+    SchedulerMetrics(registry)
+    GatewayMetrics(registry)
+    return {f.name: f for f in registry.collect()}
+
+
+def exposed_names() -> set[str]:
+    """Every sample name Prometheus can see (with _total, _bucket, ... suffixes)."""
+    out = set()
+    for name, fam in families().items():
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
+        out |= {name + s for s in suffixes.get(fam.type, [""])}
+    return out
+
+
+def exprs() -> list[str]:
+    found = [t["expr"] for b in boards().values() for p in b["panels"] for t in p["targets"]]
+    for path in (PROMETHEUS / "rules").glob("*.yml"):
+        found += [r["expr"] for g in yaml.safe_load(path.read_text())["groups"] for r in g["rules"]]
+    return found
+
+
+def test_dashboards_on_disk_are_what_the_code_builds() -> None:
+    pytest.importorskip("grafana_foundation_sdk", reason="pip install grafana-foundation-sdk")
+    sys.path.insert(0, str(GRAFANA / "src"))
+    try:
+        import build  # deploy/grafana/src/build.py
+    finally:
+        sys.path.remove(str(GRAFANA / "src"))
+    rendered = build.render()
+    assert set(rendered) == set(boards())
+    for name, text in rendered.items():
+        assert (GRAFANA / "dashboards" / name).read_text() == text, (
+            f"{name} is stale: run python deploy/grafana/src/build.py"
+        )
+
+
+def test_dashboards_keep_the_panel_schema() -> None:
+    schema = json.loads((GRAFANA / "dashboard.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    titles = {b["title"] for b in boards().values()}
+    assert titles == {"Hub operations", "Pipeline health", "Logistics"}
+    for name, board in boards().items():
+        errors = [
+            f"{list(e.path)}: {e.message}"
+            for e in jsonschema.Draft202012Validator(schema).iter_errors(board)
+        ]
+        assert errors == [], name
+
+
+def test_a_broken_panel_is_caught_by_the_schema() -> None:
+    schema = json.loads((GRAFANA / "dashboard.schema.json").read_text())
+    board = next(iter(boards().values()))
+    del board["panels"][0]["fieldConfig"]["defaults"]["unit"]
+    board["panels"][1]["description"] = ""
+    assert len(list(jsonschema.Draft202012Validator(schema).iter_errors(board))) == 2
+
+
+def test_panels_and_alerts_name_only_metrics_the_services_export() -> None:
+    known = exposed_names() | {"up"}
+    used = {m for e in exprs() for m in re.findall(r"\b(hubplan_[a-z_]+|up)\b(?=[{\[\s)]|$)", e)}
+    assert used - known == set()
+
+
+def test_metric_names_follow_the_guide_and_labels_are_bounded() -> None:
+    for name, fam in families().items():
+        assert name.startswith("hubplan_"), name
+        assert not re.search(r"_(ms|milliseconds|km|kilometers|percent)$", name), name
+        if fam.type == "histogram":
+            assert name.endswith("_seconds"), name
+        for sample in fam.samples:
+            assert set(sample.labels) <= BOUNDED, (name, sample.labels)
+    registry = CollectorRegistry()
+    scheduler = SchedulerMetrics(registry)
+    labels = {
+        label
+        for m in [*vars(scheduler).values(), *scheduler.plan_gauges.values()]
+        if hasattr(m, "_labelnames")
+        for label in m._labelnames
+    }
+    assert labels <= BOUNDED and not labels & {"request", "request_id", "id"}
+
+
+def test_grafana_provisioning_matches_the_dashboards() -> None:
+    ds = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())
+    uids = {d["uid"] for d in ds["datasources"]}
+    for board in boards().values():
+        assert {p["datasource"]["uid"] for p in board["panels"]} <= uids
+    provider = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "hubplan.yml").read_text())
+    path = provider["providers"][0]["options"]["path"]
+    mounts = compose()["services"]["grafana"]["volumes"]
+    assert f"./deploy/grafana/dashboards:{path}:ro" in mounts
+
+
+def compose() -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text()))
+
+
+def test_compose_file_validates_against_the_compose_spec() -> None:
+    vendored = (
+        importlib.resources.files("check_jsonschema") / "builtin_schemas/vendor/compose-spec.json"
+    )
+    schema = json.loads(vendored.read_text())
+    errors = [
+        f"{list(e.path)}: {e.message}"
+        for e in jsonschema.Draft7Validator(schema).iter_errors(compose())
+    ]
+    assert errors == []
+
+
+def test_compose_references_resolve_and_mounted_paths_exist() -> None:
+    doc = compose()
+    services = doc["services"]
+    assert {"kafka", "scheduler", "gateway", "logistics", "prometheus", "grafana"} <= set(services)
+    assert services["kafka"]["image"].startswith("apache/kafka:")
+    for name, svc in services.items():
+        deps = svc.get("depends_on", [])
+        assert set(deps) <= set(services), name
+        for secret in svc.get("secrets", []):
+            assert secret in doc["secrets"], (name, secret)
+        for volume in svc.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (ROOT / source).exists(), (name, source)
+            else:
+                assert source in doc["volumes"], (name, source)
+        if "build" in svc:
+            assert (ROOT / svc["build"] / "Dockerfile").is_file()
+    modules = {
+        " ".join(s["command"]) for s in services.values() if isinstance(s.get("command"), list)
+    }
+    for module in ("services.scheduler", "services.gateway", "services.logistics"):
+        assert any(module in m for m in modules), module
+    scrape = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
+    jobs = {j["job_name"] for j in scrape["scrape_configs"]}
+    assert {"hubplan-scheduler", "hubplan-gateway"} <= jobs
+    dns = next(j for j in scrape["scrape_configs"] if j["job_name"] == "hubplan-scheduler")
+    port = dns["dns_sd_configs"][0]["port"]
+    assert services["scheduler"]["environment"]["HUBPLAN_METRICS_PORT"] == str(port)
