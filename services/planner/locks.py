@@ -15,9 +15,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schemas.scenario import LockedSession
+from schemas.schedule import Session
 from services.planner.calendar import in_ranges
 from services.planner.instance import Instance
 from services.planner.options import CONTAINER, FIXED
+
+
+def lock_of(session: Session) -> LockedSession:
+    """A planned session as a lock pinned to its site (it must stay exactly so)."""
+    return LockedSession(
+        request=session.request,
+        index=session.index,
+        date=session.date,
+        slot=session.slot,
+        resource=session.resource,
+        staff=session.staff,
+        site=session.site,
+    )
 
 
 @dataclass(frozen=True, slots=True)

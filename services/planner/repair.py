@@ -32,7 +32,7 @@ from schemas.schedule import Schedule, Session
 from services.planner.greedy import seed_order, served_requests
 from services.planner.instance import Instance, build_instance
 from services.planner.ledger import Booking
-from services.planner.locks import KeptLock, check_locks
+from services.planner.locks import KeptLock, check_locks, lock_of
 from services.planner.model.build import add_hint, build_model
 from services.planner.model.objective import secondary
 from services.planner.model.variables import Move
@@ -82,19 +82,7 @@ def frozen_locks(
             working.append(day)
         day += dt.timedelta(days=1)
     window = set(working)
-    return [
-        LockedSession(
-            request=s.request,
-            index=s.index,
-            date=s.date,
-            slot=s.slot,
-            resource=s.resource,
-            staff=s.staff,
-            site=s.site,
-        )
-        for s in previous
-        if s.date in window
-    ]
+    return [lock_of(s) for s in previous if s.date in window]
 
 
 def repair(
@@ -161,15 +149,7 @@ def _unchanged(
                 continue
             probe = Option(b.request, b.kind, b.resource, b.day, b.slot, b.site, b.travel)
             if _same_resource(inst, probe, s.resource):
-                lock = LockedSession(
-                    request=s.request,
-                    index=s.index,
-                    date=s.date,
-                    slot=s.slot,
-                    resource=s.resource,
-                    staff=s.staff,
-                    site=s.site,
-                )
+                lock = lock_of(s)
                 out.append(
                     KeptLock(
                         lock,
@@ -205,19 +185,7 @@ def _seed(
     options_of: list[list[Option]],
 ) -> list[Booking]:
     """The old plan where it still holds, broken requests re-placed first, then the waitlist."""
-    old_locks = [
-        LockedSession(
-            request=s.request,
-            index=s.index,
-            date=s.date,
-            slot=s.slot,
-            resource=s.resource,
-            staff=s.staff,
-            site=s.site,
-        )
-        for sessions in before.values()
-        for s in sessions
-    ]
+    old_locks = [lock_of(s) for sessions in before.values() for s in sessions]
     probe = inst.scenario.model_copy(update={"locked": _unique([k.lock for k in kept] + old_locks)})
     valid, _ = check_locks(build_instance(probe))
     valid, _ = drop_unplaceable_locks(inst, _reindex(inst, valid), options_of)
@@ -265,8 +233,11 @@ def _score(
     """(kept requests, -session change cost): the order repair optimises in."""
     served = served_requests(plan, inst)
     cost = sum(
-        _change_cost(inst, Option(b.request, b.kind, b.resource, b.day, b.slot, b.site, b.travel),
-                     before[b.request])
+        _change_cost(
+            inst,
+            Option(b.request, b.kind, b.resource, b.day, b.slot, b.site, b.travel),
+            before[b.request],
+        )
         for b in plan
         if b.request in before
     )

@@ -24,6 +24,7 @@ from schemas.events import RegionCatalogue
 from schemas.scenario import SCENARIO_FORMAT, LockedSession, Request, Scenario
 from schemas.schedule import SCHEDULE_FORMAT, ContainerMove, Session
 from services.planner.insert import LivePlan
+from services.planner.locks import lock_of
 
 Status = Literal["confirmed", "waitlisted", "rejected", "cancelled"]
 Table = MutableMapping[str, Any]
@@ -126,23 +127,12 @@ def _bookable(scenario: Scenario, confirmed: dict[str, list[Session]]) -> dict[s
 
 def locks_of(runtime: RegionRuntime) -> list[LockedSession]:
     """Every confirmed session as a lock pinned to its site (for the optimiser)."""
-    out = []
-    for rid, status in runtime.status.items():
-        if status != "confirmed":
-            continue
-        for s in runtime.live.sessions(rid):
-            out.append(
-                LockedSession(
-                    request=rid,
-                    index=s.index,
-                    date=s.date,
-                    slot=s.slot,
-                    resource=s.resource,
-                    staff=s.staff,
-                    site=s.site,
-                )
-            )
-    return out
+    return [
+        lock_of(s)
+        for rid, status in runtime.status.items()
+        if status == "confirmed"
+        for s in runtime.live.sessions(rid)
+    ]
 
 
 def snapshot(runtime: RegionRuntime) -> Scenario:
