@@ -11,8 +11,8 @@ import copy
 import json
 from typing import Any
 
-from schemas.schedule import Schedule
 from schemas.scenario import Scenario
+from schemas.schedule import Schedule
 
 BASE: dict[str, Any] = {
     "format": "hubplan-scenario/1",
@@ -26,18 +26,55 @@ BASE: dict[str, Any] = {
     "calendars": {"school": []},
     "closed": [],
     "sites": [
-        {"id": "hub", "name": "Hub vgs", "kind": "hub", "lat": 58.40, "lon": 8.70,
-         "region": "r", "calendar": "school", "container_pad": True},
-        {"id": "near", "name": "Near vgs", "kind": "school", "lat": 58.55, "lon": 8.85,
-         "region": "r", "calendar": "school", "container_pad": True},
-        {"id": "far", "name": "Far vgs", "kind": "school", "lat": 59.60, "lon": 9.60,
-         "region": "r", "calendar": "school", "container_pad": True},
-        {"id": "depot", "name": "Depot", "kind": "depot", "lat": 58.41, "lon": 8.71,
-         "region": "r", "container_pad": True},
+        {
+            "id": "hub",
+            "name": "Hub vgs",
+            "kind": "hub",
+            "lat": 58.40,
+            "lon": 8.70,
+            "region": "r",
+            "calendar": "school",
+            "container_pad": True,
+        },
+        {
+            "id": "near",
+            "name": "Near vgs",
+            "kind": "school",
+            "lat": 58.55,
+            "lon": 8.85,
+            "region": "r",
+            "calendar": "school",
+            "container_pad": True,
+        },
+        {
+            "id": "far",
+            "name": "Far vgs",
+            "kind": "school",
+            "lat": 59.60,
+            "lon": 9.60,
+            "region": "r",
+            "calendar": "school",
+            "container_pad": True,
+        },
+        {
+            "id": "depot",
+            "name": "Depot",
+            "kind": "depot",
+            "lat": 58.41,
+            "lon": 8.71,
+            "region": "r",
+            "container_pad": True,
+        },
     ],
     "travel": {"road_factor": 1.3, "car_kmh": 60, "truck_kmh": 65},
     "equipment": [
-        {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day", "evening"]},
+        {
+            "id": "dry-1",
+            "type": "dry-room",
+            "site": "hub",
+            "seats": 12,
+            "parts": ["day", "evening"],
+        },
     ],
     "containers": [],
     "requests": [],
@@ -46,10 +83,19 @@ BASE: dict[str, Any] = {
 
 def request(rid: str, **fields: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "id": rid, "site": "near", "audience": "pupils", "programme": "vg2-intro",
-        "equipment_type": "dry-room", "group_size": 10, "sessions": 1, "min_gap_days": 0,
-        "earliest": "2027-01-04", "latest": "2027-01-15", "max_travel_minutes": 60,
-        "priority": 1, "submitted_at": "2026-11-01T10:00:00+01:00",
+        "id": rid,
+        "site": "near",
+        "audience": "pupils",
+        "programme": "vg2-intro",
+        "equipment_type": "dry-room",
+        "group_size": 10,
+        "sessions": 1,
+        "min_gap_days": 0,
+        "earliest": "2027-01-04",
+        "latest": "2027-01-15",
+        "max_travel_minutes": 60,
+        "priority": 1,
+        "submitted_at": "2026-11-01T10:00:00+01:00",
     }
     data.update(fields)
     return data
@@ -57,7 +103,11 @@ def request(rid: str, **fields: Any) -> dict[str, Any]:
 
 def container(cid: str = "box-1", **fields: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "id": cid, "types": ["dry-room"], "seats": 12, "start_site": "depot", "setup_days": 1,
+        "id": cid,
+        "types": ["dry-room"],
+        "seats": 12,
+        "start_site": "depot",
+        "setup_days": 1,
     }
     data.update(fields)
     return data

@@ -38,8 +38,8 @@ from schemas.scenario import Scenario
 from schemas.wire import encode
 from services.gateway.auth import TokenTable, may_see, principal_of, require
 from services.gateway.config import GatewaySettings, Principal
-from services.gateway.metrics import GatewayMetrics
 from services.gateway.logistics_routes import logistics_router
+from services.gateway.metrics import GatewayMetrics
 from services.gateway.plan_view import plan_document
 from services.gateway.readside import Follower, Projection
 
@@ -207,14 +207,24 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         metrics.requests.labels("cancel").inc()
         return {"request_id": rid, "status_url": f"/v1/requests/{rid}"}
 
-    @app.post("/v1/requests/{rid}/offers/{offer}/accept", status_code=202, tags=["requests"],
-              summary="Take one of a waitlisted request's counter-offers")
-    async def accept(rid: str, offer: int, who: Principal = Depends(principal_of)) -> dict[str, Any]:
+    @app.post(
+        "/v1/requests/{rid}/offers/{offer}/accept",
+        status_code=202,
+        tags=["requests"],
+        summary="Take one of a waitlisted request's counter-offers",
+    )
+    async def accept(
+        rid: str, offer: int, who: Principal = Depends(principal_of)
+    ) -> dict[str, Any]:
         require(who, "school", "operator")
         view = visible(rid, who)
         if view.status != "waitlisted" or offer >= len(view.offers) or offer < 0:
-            raise HTTPException(409, {"field": "offer", "message": "no such offer on a waitlisted request"})
-        await publish(view.region or "", OfferAccepted(request_id=rid, offer=offer, accepted_by=who.name))
+            raise HTTPException(
+                409, {"field": "offer", "message": "no such offer on a waitlisted request"}
+            )
+        await publish(
+            view.region or "", OfferAccepted(request_id=rid, offer=offer, accepted_by=who.name)
+        )
         return {"request_id": rid, "status_url": f"/v1/requests/{rid}"}
 
     # -- catalogue -------------------------------------------------------------
@@ -271,18 +281,27 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         event_id = await publish(region, payload)
         return {"event_id": event_id}
 
-    @app.post("/v1/regions/{region}/disruptions", status_code=202, tags=["catalogue"],
-              summary="Report a disruption; the region is repaired with as few changes as possible")
-    async def disrupt(region: str, body: dict[str, Any], who: Principal = Depends(principal_of)) -> dict[str, Any]:
+    @app.post(
+        "/v1/regions/{region}/disruptions",
+        status_code=202,
+        tags=["catalogue"],
+        summary="Report a disruption; the region is repaired with as few changes as possible",
+    )
+    async def disrupt(
+        region: str, body: dict[str, Any], who: Principal = Depends(principal_of)
+    ) -> dict[str, Any]:
         require(who, "operator", "logistics")
         if region not in projection().catalogues:
             raise HTTPException(404, {"field": "region", "message": f"no catalogue for '{region}'"})
         try:
             payload = DisruptionReported.model_validate_json(
-                json.dumps({"region": region, "disruption": body, "reported_by": who.name}))
+                json.dumps({"region": region, "disruption": body, "reported_by": who.name})
+            )
         except ValidationError as exc:
-            errors = [{"field": e["field"].removeprefix("disruption."), "message": e["message"]}
-                      for e in describe_errors(exc)]
+            errors = [
+                {"field": e["field"].removeprefix("disruption."), "message": e["message"]}
+                for e in describe_errors(exc)
+            ]
             raise unprocessable(errors) from None
         return {"event_id": await publish(region, payload)}
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
-from schemas.schedule import Schedule
 from schemas.scenario import Scenario
+from schemas.schedule import Schedule
 from services.gateway.auth import principal_of, require
 from services.gateway.config import Principal
 from services.gateway.plan_view import plan_document

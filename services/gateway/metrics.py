@@ -53,7 +53,8 @@ class GatewayMetrics:
             "hubplan_requests", "Requests by current status.", ["region", "status"], registry=r
         )
         self.caught_up = Gauge(
-            "hubplan_readside_caught_up", "1 once the read side has replayed the topics.",
+            "hubplan_readside_caught_up",
+            "1 once the read side has replayed the topics.",
             registry=r,
         )
         self.lag = Gauge(

@@ -10,6 +10,7 @@ unit tests without Kafka; ``Follower`` is the thin aiokafka loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +27,8 @@ from schemas.events import (
     BookingConfirmed,
     BookingDisplaced,
     BookingRejected,
-    BookingRescheduled,
     BookingRequested,
+    BookingRescheduled,
     BookingWaitlisted,
     CatalogueLoaded,
     Envelope,
@@ -148,15 +149,34 @@ class Projection:
                 errors=payload.errors,
             )
         elif isinstance(payload, BookingRescheduled):
-            self._decide(payload.request_id, event.key, payload.site, "confirmed",
-                         sessions=[s.model_dump(mode="json", exclude_none=True) for s in payload.sessions])
+            self._decide(
+                payload.request_id,
+                event.key,
+                payload.site,
+                "confirmed",
+                sessions=[s.model_dump(mode="json", exclude_none=True) for s in payload.sessions],
+            )
             self._view(payload.request_id).changes.append(
-                {"kind": "rescheduled", "reason": payload.reason,
-                 "old_sessions": [s.model_dump(mode="json", exclude_none=True) for s in payload.old_sessions]})
+                {
+                    "kind": "rescheduled",
+                    "reason": payload.reason,
+                    "old_sessions": [
+                        s.model_dump(mode="json", exclude_none=True) for s in payload.old_sessions
+                    ],
+                }
+            )
         elif isinstance(payload, BookingDisplaced):
-            self._decide(payload.request_id, event.key, payload.site, "waitlisted", reason="no-capacity",
-                         detail=f"displaced by {payload.reason}; you are on the waiting list")
-            self._view(payload.request_id).changes.append({"kind": "displaced", "reason": payload.reason})
+            self._decide(
+                payload.request_id,
+                event.key,
+                payload.site,
+                "waitlisted",
+                reason="no-capacity",
+                detail=f"displaced by {payload.reason}; you are on the waiting list",
+            )
+            self._view(payload.request_id).changes.append(
+                {"kind": "displaced", "reason": payload.reason}
+            )
         elif isinstance(payload, BookingCancellationConfirmed):
             self._decide(payload.request_id, event.key, payload.site, "cancelled")
         elif isinstance(payload, PlanChanged):
@@ -197,10 +217,8 @@ class Projection:
             return
         waiter = asyncio.Event()
         self._waiters.setdefault(rid, []).append(waiter)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(waiter.wait(), seconds)
-        except TimeoutError:
-            pass
 
 
 class Follower:
@@ -216,9 +234,13 @@ class Follower:
     async def start(self) -> None:
         # No group: every gateway reads everything; subscribe() without a
         # group assigns all partitions of the topics, from the beginning.
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                    auto_offset_reset="earliest", group_id=None,
-                                    max_partition_fetch_bytes=8 * 1024 * 1024)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            group_id=None,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+        )
         await consumer.start()
         self._consumer = consumer
         consumer.subscribe([INTAKE, DECISIONS, PLANS])
@@ -255,9 +277,7 @@ class Follower:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # shutting down
                 await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
-                pass
         if self._consumer is not None:
             await self._consumer.stop()

@@ -24,7 +24,10 @@ from schemas.schedule import ContainerMove
 from services.logistics.events import MoveCancelled, MoveChanged, MoveEvent, MoveField, MovePlanned
 
 _COMPARED: tuple[tuple[MoveField, str], ...] = (
-    ("depart", "depart"), ("ready", "ready"), ("km", "km"), ("truck_minutes", "truck_minutes"),
+    ("depart", "depart"),
+    ("ready", "ready"),
+    ("km", "km"),
+    ("truck_minutes", "truck_minutes"),
 )
 
 
@@ -51,12 +54,24 @@ def _diff_container(
         left_new.remove(b)
         fields = _changed_fields(a, b)
         if fields:
-            out.append(MoveChanged(region=region, container=box, plan_version=version,
-                                   before=a, after=b, changed=fields))
+            out.append(
+                MoveChanged(
+                    region=region,
+                    container=box,
+                    plan_version=version,
+                    before=a,
+                    after=b,
+                    changed=fields,
+                )
+            )
     # 2. same route, closest departures first
     pairs = sorted(
-        ((abs((a.depart - b.depart).days), i, j)
-         for i, a in enumerate(left_old) for j, b in enumerate(left_new) if _route(a) == _route(b)),
+        (
+            (abs((a.depart - b.depart).days), i, j)
+            for i, a in enumerate(left_old)
+            for j, b in enumerate(left_new)
+            if _route(a) == _route(b)
+        ),
     )
     used_old: set[int] = set()
     used_new: set[int] = set()
@@ -66,13 +81,27 @@ def _diff_container(
         used_old.add(i)
         used_new.add(j)
         a, b = left_old[i], left_new[j]
-        out.append(MoveChanged(region=region, container=box, plan_version=version,
-                               before=a, after=b, changed=_changed_fields(a, b)))
+        out.append(
+            MoveChanged(
+                region=region,
+                container=box,
+                plan_version=version,
+                before=a,
+                after=b,
+                changed=_changed_fields(a, b),
+            )
+        )
     # 3. the rest
-    out += [MoveCancelled(region=region, container=box, plan_version=version, move=a)
-            for i, a in enumerate(left_old) if i not in used_old]
-    out += [MovePlanned(region=region, container=box, plan_version=version, move=b)
-            for j, b in enumerate(left_new) if j not in used_new]
+    out += [
+        MoveCancelled(region=region, container=box, plan_version=version, move=a)
+        for i, a in enumerate(left_old)
+        if i not in used_old
+    ]
+    out += [
+        MovePlanned(region=region, container=box, plan_version=version, move=b)
+        for j, b in enumerate(left_new)
+        if j not in used_new
+    ]
     return out
 
 
@@ -95,8 +124,12 @@ def diff_moves(
     events: list[MoveEvent] = []
     for box in sorted(by_box):
         before, after = by_box[box]
-        events += _diff_container(sorted(before, key=lambda m: m.depart),
-                                  sorted(after, key=lambda m: m.depart), region, version)
+        events += _diff_container(
+            sorted(before, key=lambda m: m.depart),
+            sorted(after, key=lambda m: m.depart),
+            region,
+            version,
+        )
     return sorted(events, key=_when)
 
 
@@ -115,8 +148,9 @@ class MoveBook:
         """Record ``plan``; events for what changed (none for a stale or repeated version)."""
         if plan.version <= self.versions.get(plan.region, -1):
             return []
-        events = diff_moves(self.moves.get(plan.region, []), plan.moves,
-                            region=plan.region, version=plan.version)
+        events = diff_moves(
+            self.moves.get(plan.region, []), plan.moves, region=plan.region, version=plan.version
+        )
         self.moves[plan.region] = list(plan.moves)
         self.versions[plan.region] = plan.version
         return events

@@ -45,35 +45,130 @@ class Drawing:
     items: list[Item] = field(default_factory=list)
 
     # -- building -------------------------------------------------------------
-    def rect(self, x: float, y: float, w: float, h: float, *, fill: str = "none",
-             stroke: str | None = None, width: float = 1.0, tip: str | None = None,
-             opacity: float = 1.0) -> None:
-        self.items.append(Item("rect", dict(x=x, y=y, w=max(w, 0.0), h=max(h, 0.0), fill=fill,
-                                            stroke=stroke, width=width, tip=tip, opacity=opacity)))
+    def rect(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        *,
+        fill: str = "none",
+        stroke: str | None = None,
+        width: float = 1.0,
+        tip: str | None = None,
+        opacity: float = 1.0,
+    ) -> None:
+        self.items.append(
+            Item(
+                "rect",
+                dict(
+                    x=x,
+                    y=y,
+                    w=max(w, 0.0),
+                    h=max(h, 0.0),
+                    fill=fill,
+                    stroke=stroke,
+                    width=width,
+                    tip=tip,
+                    opacity=opacity,
+                ),
+            )
+        )
 
-    def line(self, a: Point, b: Point, *, stroke: str, width: float = 1.0,
-             dash: bool = False, opacity: float = 1.0, tip: str | None = None) -> None:
+    def line(
+        self,
+        a: Point,
+        b: Point,
+        *,
+        stroke: str,
+        width: float = 1.0,
+        dash: bool = False,
+        opacity: float = 1.0,
+        tip: str | None = None,
+    ) -> None:
         self.poly([a, b], stroke=stroke, width=width, dash=dash, opacity=opacity, tip=tip)
 
-    def poly(self, points: list[Point], *, stroke: str | None = None, fill: str = "none",
-             width: float = 1.0, closed: bool = False, dash: bool = False,
-             opacity: float = 1.0, tip: str | None = None) -> None:
-        self.items.append(Item("poly", dict(points=points, stroke=stroke, fill=fill, width=width,
-                                            closed=closed, dash=dash, opacity=opacity, tip=tip)))
+    def poly(
+        self,
+        points: list[Point],
+        *,
+        stroke: str | None = None,
+        fill: str = "none",
+        width: float = 1.0,
+        closed: bool = False,
+        dash: bool = False,
+        opacity: float = 1.0,
+        tip: str | None = None,
+    ) -> None:
+        self.items.append(
+            Item(
+                "poly",
+                dict(
+                    points=points,
+                    stroke=stroke,
+                    fill=fill,
+                    width=width,
+                    closed=closed,
+                    dash=dash,
+                    opacity=opacity,
+                    tip=tip,
+                ),
+            )
+        )
 
-    def circle(self, c: Point, r: float, *, fill: str, stroke: str | None = None,
-               width: float = 1.0, tip: str | None = None) -> None:
-        self.items.append(Item("circle", dict(c=c, r=r, fill=fill, stroke=stroke, width=width,
-                                              tip=tip)))
+    def circle(
+        self,
+        c: Point,
+        r: float,
+        *,
+        fill: str,
+        stroke: str | None = None,
+        width: float = 1.0,
+        tip: str | None = None,
+    ) -> None:
+        self.items.append(
+            Item("circle", dict(c=c, r=r, fill=fill, stroke=stroke, width=width, tip=tip))
+        )
 
-    def text(self, x: float, y: float, text: str, *, size: float = 11, anchor: str = "start",
-             fill: str = "#222", bold: bool = False, rotate: float = 0) -> None:
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        size: float = 11,
+        anchor: str = "start",
+        fill: str = "#222",
+        bold: bool = False,
+        rotate: float = 0,
+    ) -> None:
         """``y`` is the baseline; ``anchor`` is start | middle | end; ``rotate`` in degrees."""
-        self.items.append(Item("text", dict(x=x, y=y, text=text, size=size, anchor=anchor,
-                                            fill=fill, bold=bold, rotate=rotate)))
+        self.items.append(
+            Item(
+                "text",
+                dict(
+                    x=x,
+                    y=y,
+                    text=text,
+                    size=size,
+                    anchor=anchor,
+                    fill=fill,
+                    bold=bold,
+                    rotate=rotate,
+                ),
+            )
+        )
 
-    def marker(self, shape: str, c: Point, size: float, *, fill: str, stroke: str = "#222",
-               tip: str | None = None) -> None:
+    def marker(
+        self,
+        shape: str,
+        c: Point,
+        size: float,
+        *,
+        fill: str,
+        stroke: str = "#222",
+        tip: str | None = None,
+    ) -> None:
         """circle | square | triangle | diamond | star, centred on ``c``."""
         x, y = c
         r = size / 2
@@ -88,8 +183,10 @@ class Drawing:
             pts = [(x, y - r * 1.3), (x + r, y), (x, y + r * 1.3), (x - r, y)]
         else:  # star
             pts = [
-                (x + (r * 1.4 if i % 2 == 0 else r * 0.6) * math.sin(i * math.pi / 5),
-                 y - (r * 1.4 if i % 2 == 0 else r * 0.6) * math.cos(i * math.pi / 5))
+                (
+                    x + (r * 1.4 if i % 2 == 0 else r * 0.6) * math.sin(i * math.pi / 5),
+                    y - (r * 1.4 if i % 2 == 0 else r * 0.6) * math.cos(i * math.pi / 5),
+                )
                 for i in range(10)
             ]
         self.poly(pts, fill=fill, stroke=stroke, closed=True, tip=tip)
@@ -126,25 +223,56 @@ class Drawing:
         for n, item in enumerate(self.items):
             d, z = item.data, n  # later shapes on top, as in SVG
             if item.kind == "rect":
-                ax.add_patch(Rectangle((d["x"], d["y"]), d["w"], d["h"], zorder=z,
-                                       facecolor=_mpl_color(d["fill"]), alpha=d["opacity"],
-                                       edgecolor=_mpl_color(d["stroke"]),
-                                       linewidth=d["width"] * PT_PER_PX if d["stroke"] else 0))
+                ax.add_patch(
+                    Rectangle(
+                        (d["x"], d["y"]),
+                        d["w"],
+                        d["h"],
+                        zorder=z,
+                        facecolor=_mpl_color(d["fill"]),
+                        alpha=d["opacity"],
+                        edgecolor=_mpl_color(d["stroke"]),
+                        linewidth=d["width"] * PT_PER_PX if d["stroke"] else 0,
+                    )
+                )
             elif item.kind == "circle":
-                ax.add_patch(Circle(d["c"], d["r"], facecolor=_mpl_color(d["fill"]), zorder=z,
-                                    edgecolor=_mpl_color(d["stroke"]),
-                                    linewidth=d["width"] * PT_PER_PX if d["stroke"] else 0))
+                ax.add_patch(
+                    Circle(
+                        d["c"],
+                        d["r"],
+                        facecolor=_mpl_color(d["fill"]),
+                        zorder=z,
+                        edgecolor=_mpl_color(d["stroke"]),
+                        linewidth=d["width"] * PT_PER_PX if d["stroke"] else 0,
+                    )
+                )
             elif item.kind == "poly":
-                ax.add_patch(Polygon(d["points"], closed=d["closed"], zorder=z,
-                                     facecolor=_mpl_color(d["fill"]), alpha=d["opacity"],
-                                     edgecolor=_mpl_color(d["stroke"]),
-                                     linestyle="--" if d["dash"] else "-",
-                                     linewidth=d["width"] * PT_PER_PX if d["stroke"] else 0))
+                ax.add_patch(
+                    Polygon(
+                        d["points"],
+                        closed=d["closed"],
+                        zorder=z,
+                        facecolor=_mpl_color(d["fill"]),
+                        alpha=d["opacity"],
+                        edgecolor=_mpl_color(d["stroke"]),
+                        linestyle="--" if d["dash"] else "-",
+                        linewidth=d["width"] * PT_PER_PX if d["stroke"] else 0,
+                    )
+                )
             else:
-                ax.text(d["x"], d["y"], d["text"], fontsize=d["size"] * PT_PER_PX, zorder=z,
-                        color=d["fill"], fontweight="bold" if d["bold"] else "normal",
-                        ha={"start": "left", "middle": "center", "end": "right"}[d["anchor"]],
-                        va="baseline", rotation=-d["rotate"], rotation_mode="anchor")
+                ax.text(
+                    d["x"],
+                    d["y"],
+                    d["text"],
+                    fontsize=d["size"] * PT_PER_PX,
+                    zorder=z,
+                    color=d["fill"],
+                    fontweight="bold" if d["bold"] else "normal",
+                    ha={"start": "left", "middle": "center", "end": "right"}[d["anchor"]],
+                    va="baseline",
+                    rotation=-d["rotate"],
+                    rotation_mode="anchor",
+                )
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
         return buf.getvalue()
@@ -175,14 +303,18 @@ def _svg_item(item: Item) -> str:
         turn = ""
         if d["rotate"]:
             turn = f' transform="rotate({d["rotate"]:g} {d["x"]:.1f} {d["y"]:.1f})"'
-        return (f'<text x="{d["x"]:.1f}" y="{d["y"]:.1f}" font-size="{d["size"]:g}" '
-                f'text-anchor="{d["anchor"]}" fill="{d["fill"]}"{weight}{turn}>'
-                f"{escape(d['text'])}</text>")
+        return (
+            f'<text x="{d["x"]:.1f}" y="{d["y"]:.1f}" font-size="{d["size"]:g}" '
+            f'text-anchor="{d["anchor"]}" fill="{d["fill"]}"{weight}{turn}>'
+            f"{escape(d['text'])}</text>"
+        )
     opacity = f' opacity="{d["opacity"]:g}"' if d.get("opacity", 1) != 1 else ""
     head, tip = _tip(d)
     if item.kind == "rect":
-        tag = (f'<rect x="{d["x"]:.1f}" y="{d["y"]:.1f}" width="{d["w"]:.1f}" '
-               f'height="{d["h"]:.1f}" fill="{d["fill"]}"{_stroke(d)}{opacity}')
+        tag = (
+            f'<rect x="{d["x"]:.1f}" y="{d["y"]:.1f}" width="{d["w"]:.1f}" '
+            f'height="{d["h"]:.1f}" fill="{d["fill"]}"{_stroke(d)}{opacity}'
+        )
         return tag + head + (f"{tip}</rect>" if tip else "")
     if item.kind == "circle":
         (cx, cy), r = d["c"], d["r"]

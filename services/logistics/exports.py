@@ -91,9 +91,18 @@ def _uid(kind: str, *parts: str) -> str:
 
 
 def _all_day(
-    uid: str, summary: str, first: dt.date, last: dt.date, stamp: dt.datetime,
-    *, location: str, geo: tuple[float, float], description: str, category: str,
-    status: str | None, transparent: bool = False,
+    uid: str,
+    summary: str,
+    first: dt.date,
+    last: dt.date,
+    stamp: dt.datetime,
+    *,
+    location: str,
+    geo: tuple[float, float],
+    description: str,
+    category: str,
+    status: str | None,
+    transparent: bool = False,
 ) -> Event:
     ev = Event()
     ev.add("uid", uid)
@@ -112,8 +121,12 @@ def _all_day(
 
 
 def leg_events(
-    scenario: Scenario, leg: Leg, stamp: dt.datetime, status: str | None = None,
-    *, setup: bool = True,
+    scenario: Scenario,
+    leg: Leg,
+    stamp: dt.datetime,
+    status: str | None = None,
+    *,
+    setup: bool = True,
 ) -> list[Event]:
     """The transit event, and the setup event when the leg has setup days."""
     sites = {s.id: s for s in scenario.sites}
@@ -193,9 +206,7 @@ def _calendar(name: str, description: str, events: list[Event]) -> bytes:
     return bytes(cal.to_ical())
 
 
-def _status(
-    scenario: Scenario, leg: Leg, today: dt.date | None, notice_days: int
-) -> str | None:
+def _status(scenario: Scenario, leg: Leg, today: dt.date | None, notice_days: int) -> str | None:
     """CONFIRMED inside the notice period, TENTATIVE after it (when a day is given)."""
     if today is None:
         return None
@@ -217,27 +228,45 @@ def itinerary_events(
     for leg in itinerary.legs:
         if site is None or site in (leg.from_site, leg.to_site):
             # a site sees a setup only where it happens: at the destination
-            events += leg_events(scenario, leg, stamp, _status(scenario, leg, today, notice_days),
-                                 setup=site is None or site == leg.to_site)
-    events += [stay_event(scenario, s, stamp) for s in itinerary.stays
-               if site is None or s.site == site]
+            events += leg_events(
+                scenario,
+                leg,
+                stamp,
+                _status(scenario, leg, today, notice_days),
+                setup=site is None or site == leg.to_site,
+            )
+    events += [
+        stay_event(scenario, s, stamp) for s in itinerary.stays if site is None or s.site == site
+    ]
     return events
 
 
 def container_calendar(
-    scenario: Scenario, itinerary: Itinerary, *, stamp: dt.datetime | None = None,
-    today: dt.date | None = None, notice_days: int = DEFAULT_NOTICE_DAYS,
+    scenario: Scenario,
+    itinerary: Itinerary,
+    *,
+    stamp: dt.datetime | None = None,
+    today: dt.date | None = None,
+    notice_days: int = DEFAULT_NOTICE_DAYS,
 ) -> bytes:
     """The feed of one container: its transits, setups and stays."""
-    events = itinerary_events(scenario, itinerary, stamp=stamp or _now(), today=today,
-                              notice_days=notice_days)
-    return _calendar(f"hubplan: {itinerary.container}",
-                     f"Moves and stays of container lab {itinerary.container}", events)
+    events = itinerary_events(
+        scenario, itinerary, stamp=stamp or _now(), today=today, notice_days=notice_days
+    )
+    return _calendar(
+        f"hubplan: {itinerary.container}",
+        f"Moves and stays of container lab {itinerary.container}",
+        events,
+    )
 
 
 def site_calendar(
-    scenario: Scenario, itineraries: Mapping[str, Itinerary], site: str, *,
-    stamp: dt.datetime | None = None, today: dt.date | None = None,
+    scenario: Scenario,
+    itineraries: Mapping[str, Itinerary],
+    site: str,
+    *,
+    stamp: dt.datetime | None = None,
+    today: dt.date | None = None,
     notice_days: int = DEFAULT_NOTICE_DAYS,
 ) -> bytes:
     """The feed of one site: containers arriving, setting up, standing, leaving."""
@@ -247,26 +276,34 @@ def site_calendar(
     events = [
         e
         for it in itineraries.values()
-        for e in itinerary_events(scenario, it, site=site, stamp=stamp or _now(), today=today,
-                                  notice_days=notice_days)
+        for e in itinerary_events(
+            scenario, it, site=site, stamp=stamp or _now(), today=today, notice_days=notice_days
+        )
     ]
     return _calendar(f"hubplan: {names[site]}", f"Container labs at {names[site]}", events)
 
 
 def fleet_calendar(
-    scenario: Scenario, itineraries: Mapping[str, Itinerary], *,
-    stamp: dt.datetime | None = None, today: dt.date | None = None,
+    scenario: Scenario,
+    itineraries: Mapping[str, Itinerary],
+    *,
+    stamp: dt.datetime | None = None,
+    today: dt.date | None = None,
     notice_days: int = DEFAULT_NOTICE_DAYS,
 ) -> bytes:
     """All containers in one feed (for the logistics coordinator)."""
     events = [
         e
         for it in itineraries.values()
-        for e in itinerary_events(scenario, it, stamp=stamp or _now(), today=today,
-                                  notice_days=notice_days)
+        for e in itinerary_events(
+            scenario, it, stamp=stamp or _now(), today=today, notice_days=notice_days
+        )
     ]
-    return _calendar(f"hubplan: container labs ({scenario.name or 'plan'})",
-                     "Moves and stays of every container lab", events)
+    return _calendar(
+        f"hubplan: container labs ({scenario.name or 'plan'})",
+        "Moves and stays of every container lab",
+        events,
+    )
 
 
 def _now() -> dt.datetime:

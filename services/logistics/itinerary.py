@@ -145,8 +145,9 @@ def itineraries(
             held = {x.date for st in stays for x in st.sessions}
             loose = sorted({s.date for s in by_box[box]} - held)
             raise InconsistentMovesError(
-                box, f"{len(by_box[box]) - placed} session(s) while moving or elsewhere, "
-                f"first on {loose[0] if loose else '?'}"
+                box,
+                f"{len(by_box[box]) - placed} session(s) while moving or elsewhere, "
+                f"first on {loose[0] if loose else '?'}",
             )
         out[box] = Itinerary(
             container=box,
@@ -159,15 +160,20 @@ def itineraries(
 
 
 def _stay(
-    box: str, site: str, start: dt.date, end: dt.date, sessions: list[Session],
+    box: str,
+    site: str,
+    start: dt.date,
+    end: dt.date,
+    sessions: list[Session],
     sites: dict[str, Site],
 ) -> Stay:
     held = sorted(
         (s for s in sessions if start <= s.date <= end and s.site == site),
         key=lambda s: (s.date, s.slot),
     )
-    return Stay(container=box, site=site, site_name=sites[site].name, start=start, end=end,
-                sessions=held)
+    return Stay(
+        container=box, site=site, site_name=sites[site].name, start=start, end=end, sessions=held
+    )
 
 
 def schedule_itineraries(scenario: Scenario, schedule: Schedule) -> dict[str, Itinerary]:
@@ -184,7 +190,9 @@ def notice_deadline(
 
 
 def is_locked(
-    scenario: Scenario, move: ContainerMove | Leg, today: dt.date,
+    scenario: Scenario,
+    move: ContainerMove | Leg,
+    today: dt.date,
     notice_days: int = DEFAULT_NOTICE_DAYS,
 ) -> bool:
     """A move departing within ``notice_days`` working days of ``today`` is locked.
@@ -195,7 +203,9 @@ def is_locked(
 
 
 def locked_moves(
-    scenario: Scenario, moves: Sequence[ContainerMove], today: dt.date,
+    scenario: Scenario,
+    moves: Sequence[ContainerMove],
+    today: dt.date,
     notice_days: int = DEFAULT_NOTICE_DAYS,
 ) -> list[ContainerMove]:
     """The moves a re-plan must keep as they are (same order as given)."""

@@ -56,16 +56,17 @@ class Projection:
     coslat: float
 
     @classmethod
-    def fit(cls, box: Box, x0: float, y0: float, w: float,
-            h: float) -> Projection:
+    def fit(cls, box: Box, x0: float, y0: float, w: float, h: float) -> Projection:
         lat_min, lat_max, lon_min, lon_max = box
         coslat = math.cos(math.radians((lat_min + lat_max) / 2))
         k = min(w / ((lon_max - lon_min) * coslat), h / (lat_max - lat_min))
         return cls(lat_min, lat_max, lon_min, lon_max, x0, y0, k, coslat)
 
     def __call__(self, lat: float, lon: float) -> Point:
-        return (self.x0 + (lon - self.lon_min) * self.coslat * self.k,
-                self.y0 + (self.lat_max - lat) * self.k)
+        return (
+            self.x0 + (lon - self.lon_min) * self.coslat * self.k,
+            self.y0 + (self.lat_max - lat) * self.k,
+        )
 
     @property
     def width(self) -> float:
@@ -85,12 +86,17 @@ def _box(points: list[tuple[float, float]], pad: float = 0.15) -> Box:
 
 def _places(scenario: Scenario, region: str, plants: bool) -> tuple[list[Place], Box]:
     sites = [s for s in scenario.sites if s.region == region]
-    out = [Place(str(i + 1), s.name, s.kind, s.lat, s.lon, s.container_pad)
-           for i, s in enumerate(sites)]
+    out = [
+        Place(str(i + 1), s.name, s.kind, s.lat, s.lon, s.container_pad)
+        for i, s in enumerate(sites)
+    ]
     box = _box([(s.lat, s.lon) for s in sites])
     if plants:
-        near = [p for p in places() if p.kind == "factory"
-                and box[0] <= p.lat <= box[1] and box[2] <= p.lon <= box[3]]
+        near = [
+            p
+            for p in places()
+            if p.kind == "factory" and box[0] <= p.lat <= box[1] and box[2] <= p.lon <= box[3]
+        ]
         out += [Place(chr(ord("A") + i), p.name, "plant", p.lat, p.lon) for i, p in enumerate(near)]
     return out, box
 
@@ -117,15 +123,26 @@ def site_map(
         row_h = max(row_h, 20 + proj.height + 30 + KEY_LINE * len(found) + GAP)
         x += block_w + GAP
         width = max(width, x)
-    colours = {c.id: CONTAINER_COLOURS[i % len(CONTAINER_COLOURS)]
-               for i, c in enumerate(scenario.containers)}
+    colours = {
+        c.id: CONTAINER_COLOURS[i % len(CONTAINER_COLOURS)]
+        for i, c in enumerate(scenario.containers)
+    }
     width = max(width, left + 560)  # room for the legend line
     legend_y = max(y + row_h, 80 + OVERVIEW_H + 60)
-    d = Drawing(width, legend_y + 70 + 18 * len(colours),
-                title=title or f"Sites and container moves - {scenario.name or 'plan'}")
+    d = Drawing(
+        width,
+        legend_y + 70 + 18 * len(colours),
+        title=title or f"Sites and container moves - {scenario.name or 'plan'}",
+    )
     d.text(GAP, 30, d.title, size=16, bold=True)
-    d.text(GAP, 50, "Equirectangular projection, no map tiles. Numbers and letters refer to the "
-           "key under each panel.", size=11, fill="#555")
+    d.text(
+        GAP,
+        50,
+        "Equirectangular projection, no map tiles. Numbers and letters refer to the "
+        "key under each panel.",
+        size=11,
+        fill="#555",
+    )
     _overview(d, scenario, [(r, box) for r, _, box in panels])
     by_site = {s.id: s for s in scenario.sites}
     for (region, found, _), proj in zip(panels, projections, strict=True):
@@ -145,12 +162,24 @@ def _overview(d: Drawing, scenario: Scenario, boxes: list[tuple[str, Box]]) -> N
     proj = Projection.fit(_box(pts, 0.02), GAP, 80, OVERVIEW_W, OVERVIEW_H)
     d.text(GAP, 74, "Overview", size=11, bold=True)
     d.rect(proj.x0, proj.y0, proj.width, proj.height, fill="#f4f8fb", stroke="#999999")
-    d.poly([proj(lat, lon) for lat, lon in NORWAY_OUTLINE], fill="#e9efe1", stroke="#8a9a7a",
-           closed=True, tip="Norway, coarse hand-made outline")
+    d.poly(
+        [proj(lat, lon) for lat, lon in NORWAY_OUTLINE],
+        fill="#e9efe1",
+        stroke="#8a9a7a",
+        closed=True,
+        tip="Norway, coarse hand-made outline",
+    )
     for region, (la0, la1, lo0, lo1) in boxes:
         (xa, ya), (xb, yb) = proj(la1, lo0), proj(la0, lo1)
-        d.rect(xa - 2, ya - 2, xb - xa + 4, yb - ya + 4, stroke="#222222", width=1.5,
-               tip=f"region {region}")
+        d.rect(
+            xa - 2,
+            ya - 2,
+            xb - xa + 4,
+            yb - ya + 4,
+            stroke="#222222",
+            width=1.5,
+            tip=f"region {region}",
+        )
         d.text(xb + 6, ya + 8, region, size=10, bold=True)
     d.text(proj.x0, proj.y0 + proj.height + 14, "outline approximate", size=9, fill="#777")
 
@@ -172,8 +201,15 @@ def _graticule(d: Drawing, proj: Projection) -> None:
         lon += step
 
 
-def _panel(d: Drawing, region: str, found: list[Place], proj: Projection,
-           legs_of: list[Itinerary], sites: dict[str, Site], colours: dict[str, str]) -> None:
+def _panel(
+    d: Drawing,
+    region: str,
+    found: list[Place],
+    proj: Projection,
+    legs_of: list[Itinerary],
+    sites: dict[str, Site],
+    colours: dict[str, str],
+) -> None:
     d.text(proj.x0, proj.y0 - 6, f"region {region}", size=12, bold=True)
     d.rect(proj.x0, proj.y0, proj.width, proj.height, fill="#fbfbf8", stroke="#999999")
     _graticule(d, proj)
@@ -186,9 +222,14 @@ def _panel(d: Drawing, region: str, found: list[Place], proj: Projection,
             km[(it.container, a, b)] += leg.km
     for (box, a, b), n in sorted(trips.items()):
         pa, pb = proj(sites[a].lat, sites[a].lon), proj(sites[b].lat, sites[b].lon)
-        d.line(pa, pb, stroke=colours[box], width=min(1.5 + 0.8 * (n - 1), 7), opacity=0.75,
-               tip=f"{box}: {sites[a].name} - {sites[b].name}, {n} trip(s), "
-                   f"{km[(box, a, b)]:,.0f} km")
+        d.line(
+            pa,
+            pb,
+            stroke=colours[box],
+            width=min(1.5 + 0.8 * (n - 1), 7),
+            opacity=0.75,
+            tip=f"{box}: {sites[a].name} - {sites[b].name}, {n} trip(s), {km[(box, a, b)]:,.0f} km",
+        )
         if n > 1 and math.dist(pa, pb) > 60:  # on short legs the count hides the markers
             mid = ((pa[0] + pb[0]) / 2 + 4, (pa[1] + pb[1]) / 2 - 4)
             d.text(*mid, f"{n}×", size=10, bold=True, fill=colours[box])
@@ -204,9 +245,14 @@ def _panel(d: Drawing, region: str, found: list[Place], proj: Projection,
             d.marker("star", c, 16, fill=PLANT_COLOUR, tip=f"{p.name} (battery plant)")
         else:
             colour = KIND_COLOUR.get(p.kind, "#777777")
-            d.marker(KIND_SHAPE.get(p.kind, "circle"), c, 10,
-                     fill=colour if p.pad else "#ffffff", stroke=colour if not p.pad else "#222",
-                     tip=_key(p))
+            d.marker(
+                KIND_SHAPE.get(p.kind, "circle"),
+                c,
+                10,
+                fill=colour if p.pad else "#ffffff",
+                stroke=colour if not p.pad else "#222",
+                tip=_key(p),
+            )
     for p in found:
         _place_label(d, p.label, proj(p.lat, p.lon), taken)
     y = proj.y0 + proj.height + 22
@@ -218,15 +264,27 @@ def _panel(d: Drawing, region: str, found: list[Place], proj: Projection,
 def _place_label(d: Drawing, label: str, c: Point, taken: list[Box]) -> None:
     """First spot around the marker that overlaps no other marker or label."""
     w, h = text_width(label, 10), 10
-    spots = [(9, 4, 0), (-9 - w, 4, 0), (-w / 2, -9, 0), (-w / 2, 17, 0),
-             (9, -6, 0), (9, 14, 0), (-9 - w, -6, 0), (-9 - w, 14, 0),
-             (16, 4, 0), (-16 - w, 4, 0), (-w / 2, -18, 0), (-w / 2, 26, 0)]
+    spots = [
+        (9, 4, 0),
+        (-9 - w, 4, 0),
+        (-w / 2, -9, 0),
+        (-w / 2, 17, 0),
+        (9, -6, 0),
+        (9, 14, 0),
+        (-9 - w, -6, 0),
+        (-9 - w, 14, 0),
+        (16, 4, 0),
+        (-16 - w, 4, 0),
+        (-w / 2, -18, 0),
+        (-w / 2, 26, 0),
+    ]
     chosen = spots[0]
     for spot in spots:
         x0, y1 = c[0] + spot[0], c[1] + spot[1]
         box = (x0, y1 - h, x0 + w, y1)
-        if not any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3]
-                   for t in taken):
+        if not any(
+            box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken
+        ):
             chosen = spot
             break
     x0, y1 = c[0] + chosen[0], c[1] + chosen[1]
@@ -234,8 +292,9 @@ def _place_label(d: Drawing, label: str, c: Point, taken: list[Box]) -> None:
     d.text(x0, y1, label, size=10, bold=True)
 
 
-def _legend(d: Drawing, y: float, colours: dict[str, str],
-            itineraries: Mapping[str, Itinerary]) -> None:
+def _legend(
+    d: Drawing, y: float, colours: dict[str, str], itineraries: Mapping[str, Itinerary]
+) -> None:
     x = float(GAP)
     for kind, shape in (*KIND_SHAPE.items(), ("battery plant", "star")):
         fill = KIND_COLOUR.get(kind, PLANT_COLOUR)

@@ -99,8 +99,20 @@ class TransportOrder(Strict):
 
 
 ORDER_COLUMNS: tuple[str, ...] = (
-    "container", "region", "from", "from_name", "to", "to_name", "depart", "ready",
-    "transit_days", "setup_days", "km", "driving_hours", "contact", "locked",
+    "container",
+    "region",
+    "from",
+    "from_name",
+    "to",
+    "to_name",
+    "depart",
+    "ready",
+    "transit_days",
+    "setup_days",
+    "km",
+    "driving_hours",
+    "contact",
+    "locked",
 )
 
 

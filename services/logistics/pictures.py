@@ -21,8 +21,18 @@ from services.logistics.models import Itinerary
 __all__ = ["gantt_chart", "save", "site_colours", "site_map"]
 
 PALETTE = (
-    "#4e79a7", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f",
-    "#ff9da7", "#86bcb6", "#8cd17d", "#a0cbe8", "#d4a6c8", "#bab0ac",
+    "#4e79a7",
+    "#59a14f",
+    "#b07aa1",
+    "#76b7b2",
+    "#edc948",
+    "#9c755f",
+    "#ff9da7",
+    "#86bcb6",
+    "#8cd17d",
+    "#a0cbe8",
+    "#d4a6c8",
+    "#bab0ac",
 )
 TRANSIT, SETUP, OFF_DAY, TICK = "#b22222", "#f28e2b", "#eeeeee", "#1b1b1b"
 LABEL_W, TOP, ROW_H, BAR_H, REGION_H = 250, 92, 34, 18, 22
@@ -48,21 +58,30 @@ def gantt_chart(
     regions = sorted({it.region for it in itineraries.values()})
     rows = len(itineraries) * ROW_H + len(regions) * REGION_H
     colours = site_colours(scenario)
-    used = [s for s in scenario.sites
-            if any(st.site == s.id for it in itineraries.values() for st in it.stays)]
+    used = [
+        s
+        for s in scenario.sites
+        if any(st.site == s.id for it in itineraries.values() for st in it.stays)
+    ]
     col_w = max([text_width(_legend_label(s), 10) + 40 for s in used] + [200.0])
     width = max(LABEL_W + ndays * day_px + 24, col_w + 32)
     legend_cols = max(1, int((width - 32) // col_w))
     legend_h = 40 + 18 * (-(-len(used) // legend_cols) + 1)
-    d = Drawing(width, TOP + rows + legend_h,
-                title=title or f"Container labs - {scenario.name or 'plan'}")
+    d = Drawing(
+        width, TOP + rows + legend_h, title=title or f"Container labs - {scenario.name or 'plan'}"
+    )
 
     def x_of(day: dt.date) -> float:
         return LABEL_W + (day - start).days * day_px
 
     d.text(16, 24, d.title, size=16, bold=True)
-    d.text(16, 42, f"{start.isoformat()} to {end.isoformat()}, {len(itineraries)} container(s)",
-           size=11, fill="#555")
+    d.text(
+        16,
+        42,
+        f"{start.isoformat()} to {end.isoformat()}, {len(itineraries)} container(s)",
+        size=11,
+        fill="#555",
+    )
     _calendar_axis(d, scenario, x_of, day_px, TOP + rows)
     y = TOP
     for region in regions:
@@ -73,8 +92,14 @@ def gantt_chart(
             _row(d, scenario, itineraries[box], y, x_of, day_px, colours)
             y += ROW_H
     if today is not None and start <= today <= end:
-        d.line((x_of(today), TOP - 6), (x_of(today), TOP + rows), stroke=TRANSIT, width=1.5,
-               dash=True, tip=f"today {today.isoformat()}")
+        d.line(
+            (x_of(today), TOP - 6),
+            (x_of(today), TOP + rows),
+            stroke=TRANSIT,
+            width=1.5,
+            dash=True,
+            tip=f"today {today.isoformat()}",
+        )
         d.text(x_of(today) + 3, TOP + 12, "today", size=9, fill=TRANSIT)
     _legend(d, used, colours, TOP + rows + 24, legend_cols, col_w)
     return d
@@ -94,12 +119,19 @@ def _calendar_axis(d: Drawing, sc: Scenario, x_of: XOf, day_px: float, bottom: f
         if not off and run_start is not None:
             reasons = {r.reason for r in sc.closed if r.from_ <= run_start <= r.to and r.reason}
             tip = f"no work {run_start.isoformat()} to {(day - dt.timedelta(days=1)).isoformat()}"
-            d.rect(x_of(run_start), TOP, (day - run_start).days * day_px, bottom - TOP,
-                   fill=OFF_DAY, tip=tip + (f": {', '.join(sorted(reasons))}" if reasons else ""))
+            d.rect(
+                x_of(run_start),
+                TOP,
+                (day - run_start).days * day_px,
+                bottom - TOP,
+                fill=OFF_DAY,
+                tip=tip + (f": {', '.join(sorted(reasons))}" if reasons else ""),
+            )
             run_start = None
         if day <= end and (day == start or day.day == 1):
-            d.text(x_of(day) + 3, TOP - 22, f"{MONTHS[day.month - 1]} {day.year}", size=11,
-                   bold=True)
+            d.text(
+                x_of(day) + 3, TOP - 22, f"{MONTHS[day.month - 1]} {day.year}", size=11, bold=True
+            )
             d.line((x_of(day), TOP - 36), (x_of(day), bottom), stroke="#bbbbbb")
         if day <= end and day.isoweekday() == 1:
             d.line((x_of(day), TOP - 16), (x_of(day), bottom), stroke="#dddddd", width=0.8)
@@ -108,49 +140,87 @@ def _calendar_axis(d: Drawing, sc: Scenario, x_of: XOf, day_px: float, bottom: f
         day += dt.timedelta(days=1)
 
 
-def _row(d: Drawing, sc: Scenario, it: Itinerary, y: float, x_of: XOf, day_px: float,
-         colours: dict[str, str]) -> None:
+def _row(
+    d: Drawing,
+    sc: Scenario,
+    it: Itinerary,
+    y: float,
+    x_of: XOf,
+    day_px: float,
+    colours: dict[str, str],
+) -> None:
     km = sum(leg.km for leg in it.legs)
     d.text(16, y + 15, it.container, size=12, bold=True)
-    d.text(16, y + 28, f"from {it.start_site}, {len(it.legs)} moves, {km:,.0f} km", size=9,
-           fill="#666")
+    d.text(
+        16, y + 28, f"from {it.start_site}, {len(it.legs)} moves, {km:,.0f} km", size=9, fill="#666"
+    )
     top = y + (ROW_H - BAR_H) / 2
     for st in it.stays:
         x0, x1 = x_of(st.start), x_of(st.end) + day_px
-        tip = (f"{it.container} at {st.site_name} ({st.site}), {st.start.isoformat()} to "
-               f"{st.end.isoformat()}: {len(st.sessions)} session(s)")
+        tip = (
+            f"{it.container} at {st.site_name} ({st.site}), {st.start.isoformat()} to "
+            f"{st.end.isoformat()}: {len(st.sessions)} session(s)"
+        )
         d.rect(x0, top, x1 - x0, BAR_H, fill=colours[st.site], stroke="#ffffff", tip=tip)
         label = st.site
         while label and text_width(label, 9) > x1 - x0 - 6:
             label = label[:-1]
         if len(label) >= 4:
-            d.text(x0 + 3, top + 12.5, label if label == st.site else label[:-1] + "…", size=9,
-                   fill="#111")
+            d.text(
+                x0 + 3,
+                top + 12.5,
+                label if label == st.site else label[:-1] + "…",
+                size=9,
+                fill="#111",
+            )
         for day in sorted({s.date for s in st.sessions}):
-            d.rect(x_of(day) + day_px / 2 - 1, top + BAR_H - 5, 2, 5, fill=TICK,
-                   tip=", ".join(f"{s.request} {s.slot}" for s in st.sessions if s.date == day))
+            d.rect(
+                x_of(day) + day_px / 2 - 1,
+                top + BAR_H - 5,
+                2,
+                5,
+                fill=TICK,
+                tip=", ".join(f"{s.request} {s.slot}" for s in st.sessions if s.date == day),
+            )
     for leg in it.legs:
         what = f"{it.container} {leg.from_site} -> {leg.to_site}"
         if leg.transit_dates:
             a, b = leg.transit_dates[0], leg.transit_dates[-1]
-            d.rect(x_of(a), top - 2, x_of(b) + day_px - x_of(a), BAR_H + 4, fill=TRANSIT,
-                   tip=f"transit {what}, departs {leg.depart.isoformat()}, {leg.km:.0f} km, "
-                       f"{leg.driving_hours} h driving")
+            d.rect(
+                x_of(a),
+                top - 2,
+                x_of(b) + day_px - x_of(a),
+                BAR_H + 4,
+                fill=TRANSIT,
+                tip=f"transit {what}, departs {leg.depart.isoformat()}, {leg.km:.0f} km, "
+                f"{leg.driving_hours} h driving",
+            )
         if leg.setup_dates:
             a, b = leg.setup_dates[0], leg.setup_dates[-1]
-            d.rect(x_of(a), top - 2, x_of(b) + day_px - x_of(a), BAR_H + 4, fill=SETUP,
-                   tip=f"setup {what}, ready {leg.ready.isoformat()}")
+            d.rect(
+                x_of(a),
+                top - 2,
+                x_of(b) + day_px - x_of(a),
+                BAR_H + 4,
+                fill=SETUP,
+                tip=f"setup {what}, ready {leg.ready.isoformat()}",
+            )
 
 
 def _legend_label(site: Site) -> str:
     return f"{site.name} ({site.kind})"
 
 
-def _legend(d: Drawing, used: list[Site], colours: dict[str, str], y: float, cols: int,
-            col_w: float) -> None:
+def _legend(
+    d: Drawing, used: list[Site], colours: dict[str, str], y: float, cols: int, col_w: float
+) -> None:
     x = 16.0
-    for colour, label in ((TRANSIT, "transit"), (SETUP, "setup"), (OFF_DAY, "no work"),
-                          (TICK, "session")):
+    for colour, label in (
+        (TRANSIT, "transit"),
+        (SETUP, "setup"),
+        (OFF_DAY, "no work"),
+        (TICK, "session"),
+    ):
         d.rect(x, y - 10, 14, 12, fill=colour, stroke="#999999")
         d.text(x + 20, y, label, size=11)
         x += 40 + text_width(label, 11)

@@ -40,7 +40,12 @@ class Outgoing:
 
 
 def handle(
-    raw: bytes | None, book: MoveBook, *, source: str, partition: int = 0, offset: int = 0,
+    raw: bytes | None,
+    book: MoveBook,
+    *,
+    source: str,
+    partition: int = 0,
+    offset: int = 0,
     key: bytes | None = None,
 ) -> list[Outgoing]:
     """One ``hubplan.plans`` message -> what to produce. No I/O, so tests call it directly."""
@@ -48,7 +53,11 @@ def handle(
         _, payload = decode(raw)
     except WireError as exc:
         dead = DeadLettered(
-            topic=PLANS, partition=partition, offset=offset, reason=exc.reason, errors=exc.errors,
+            topic=PLANS,
+            partition=partition,
+            offset=offset,
+            reason=exc.reason,
+            errors=exc.errors,
             original_base64=base64.b64encode(raw or b"").decode(),
             original_key=key.decode(errors="replace") if key else None,
         )
@@ -59,7 +68,9 @@ def handle(
     out = []
     for n, payload_out in enumerate(book.apply(payload)):
         move_event = envelope(
-            payload_out, key=payload_out.container, source=source,
+            payload_out,
+            key=payload_out.container,
+            source=source,
             event_id=f"logistics:{payload.region}:v{payload.version}:{n}",
         )
         out.append(Outgoing(LOGISTICS, move_event.key.encode(), encode(move_event)))
@@ -79,10 +90,15 @@ class LogisticsService:
 
     async def run(self) -> None:
         s = self.settings
-        consumer = AIOKafkaConsumer(bootstrap_servers=s.bootstrap, group_id=s.group_id,
-                                    enable_auto_commit=False, auto_offset_reset="earliest")
-        producer = AIOKafkaProducer(bootstrap_servers=s.bootstrap, acks="all",
-                                    enable_idempotence=True)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=s.bootstrap,
+            group_id=s.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        producer = AIOKafkaProducer(
+            bootstrap_servers=s.bootstrap, acks="all", enable_idempotence=True
+        )
         try:
             await consumer.start()
             await producer.start()
@@ -100,8 +116,14 @@ class LogisticsService:
                 batches = await consumer.getmany(timeout_ms=int(s.idle_timeout * 1000))
                 for tp, messages in batches.items():
                     for msg in messages:
-                        out = handle(msg.value, self.book, source=s.source,
-                                     partition=msg.partition, offset=msg.offset, key=msg.key)
+                        out = handle(
+                            msg.value,
+                            self.book,
+                            source=s.source,
+                            partition=msg.partition,
+                            offset=msg.offset,
+                            key=msg.key,
+                        )
                         if msg.offset < committed[tp]:
                             continue  # replay: state only, listeners had these already
                         for o in out:

@@ -111,8 +111,9 @@ def estimate_minutes(
 def with_travel_minutes(scenario: Scenario, minutes: Mapping[str, Mapping[str, float]]) -> Scenario:
     """The scenario with ``travel.minutes`` set (entries for unknown sites dropped)."""
     known = {s.id for s in scenario.sites}
-    kept = {a: {b: m for b, m in row.items() if b in known}
-            for a, row in minutes.items() if a in known}
+    kept = {
+        a: {b: m for b, m in row.items() if b in known} for a, row in minutes.items() if a in known
+    }
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     data["travel"]["minutes"] = {a: row for a, row in kept.items() if row}
     return Scenario.model_validate_json(json.dumps(data))
@@ -130,8 +131,10 @@ def load_travel_matrix(name: str = "agder-example-minutes") -> Matrix:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m services.logistics.travel_matrix",
-                                description="Make a scenario's travel.minutes from a router table.")
+    p = argparse.ArgumentParser(
+        prog="python -m services.logistics.travel_matrix",
+        description="Make a scenario's travel.minutes from a router table.",
+    )
     p.add_argument("table", nargs="?", help="OSRM table JSON (durations in seconds)")
     p.add_argument("--scenario", required=True, help="scenario whose sites the table was made for")
     p.add_argument("--estimate", action="store_true", help="no table: great-circle estimate")

@@ -64,24 +64,48 @@ def itineraries_for(
 
 
 def orders(
-    scenario: Scenario, schedule: Schedule, *, container: str | None = None,
-    since: dt.date | None = None, until: dt.date | None = None, today: dt.date | None = None,
+    scenario: Scenario,
+    schedule: Schedule,
+    *,
+    container: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    today: dt.date | None = None,
     notice_days: int = DEFAULT_NOTICE_DAYS,
 ) -> list[TransportOrder]:
     """Transport orders departing in ``[since, until]``; ``locked`` relative to ``today``."""
-    return transport_orders(scenario, schedule.container_moves, container=container, since=since,
-                            until=until, today=today, notice_days=notice_days)
+    return transport_orders(
+        scenario,
+        schedule.container_moves,
+        container=container,
+        since=since,
+        until=until,
+        today=today,
+        notice_days=notice_days,
+    )
 
 
 def orders_document(
-    scenario: Scenario, schedule: Schedule, *, container: str | None = None,
-    since: dt.date | None = None, until: dt.date | None = None, today: dt.date | None = None,
+    scenario: Scenario,
+    schedule: Schedule,
+    *,
+    container: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    today: dt.date | None = None,
     notice_days: int = DEFAULT_NOTICE_DAYS,
 ) -> MovesDocument:
     """Orders plus itineraries: the JSON view (a pydantic model: FastAPI response_model)."""
     chosen = itineraries_for(scenario, schedule, container)
-    found = orders(scenario, schedule, container=container, since=since, until=until,
-                   today=today, notice_days=notice_days)
+    found = orders(
+        scenario,
+        schedule,
+        container=container,
+        since=since,
+        until=until,
+        today=today,
+        notice_days=notice_days,
+    )
     return moves_document(scenario, found, chosen.values(), today=today, notice_days=notice_days)
 
 
@@ -94,7 +118,11 @@ def orders_csv_text(scenario: Scenario, schedule: Schedule, **filters: Any) -> s
 
 
 def container_ics(
-    scenario: Scenario, schedule: Schedule, container: str, *, today: dt.date | None = None,
+    scenario: Scenario,
+    schedule: Schedule,
+    container: str,
+    *,
+    today: dt.date | None = None,
     notice_days: int = DEFAULT_NOTICE_DAYS,
 ) -> bytes:
     """The calendar feed of one container (subscribe URL for its owner)."""
@@ -103,16 +131,28 @@ def container_ics(
 
 
 def site_ics(
-    scenario: Scenario, schedule: Schedule, site: str, *, today: dt.date | None = None,
+    scenario: Scenario,
+    schedule: Schedule,
+    site: str,
+    *,
+    today: dt.date | None = None,
     notice_days: int = DEFAULT_NOTICE_DAYS,
 ) -> bytes:
     """The calendar feed of one site: which container arrives, sets up, stands, leaves."""
-    return site_calendar(scenario, itineraries_for(scenario, schedule, None), site, today=today,
-                         notice_days=notice_days)
+    return site_calendar(
+        scenario,
+        itineraries_for(scenario, schedule, None),
+        site,
+        today=today,
+        notice_days=notice_days,
+    )
 
 
 def chart_svg(
-    scenario: Scenario, schedule: Schedule, *, container: str | None = None,
+    scenario: Scenario,
+    schedule: Schedule,
+    *,
+    container: str | None = None,
     today: dt.date | None = None,
 ) -> str:
     """Gantt chart of stays, transits and setups."""

@@ -107,8 +107,7 @@ class LagProbe:
             ends = await self._offsets.end_offsets(tps)
             starts = await self._offsets.beginning_offsets(tps)
             out[(g.consumer, g.topic)] = sum(
-                max(0, ends[tp] - (mine[tp] if mine.get(tp, -1) >= 0 else starts[tp]))
-                for tp in tps
+                max(0, ends[tp] - (mine[tp] if mine.get(tp, -1) >= 0 else starts[tp])) for tp in tps
             )
         out.update(await self._own_lag())
         return out

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from schemas.schedule import Session
 from schemas.scenario import Request
+from schemas.schedule import Session
 from services.planner.insert import LivePlan
 from services.planner.options import candidates
 

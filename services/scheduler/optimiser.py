@@ -17,11 +17,17 @@ from services.planner.solve import SolveParams, solve
 
 
 def solve_snapshot(
-    scenario_json: str, waitlisted: list[str], seconds: float, workers: int, fair_share: bool = False
+    scenario_json: str,
+    waitlisted: list[str],
+    seconds: float,
+    workers: int,
+    fair_share: bool = False,
 ) -> dict[str, Any]:
     """Plain JSON in, plain JSON out (it crosses a process boundary)."""
     scenario = Scenario.model_validate_json(scenario_json)
-    result = solve(scenario, SolveParams(time_limit=seconds, workers=workers, fair_share=fair_share))
+    result = solve(
+        scenario, SolveParams(time_limit=seconds, workers=workers, fair_share=fair_share)
+    )
     served = {s.request for s in result.sessions}
     locked = {lock.request for lock in scenario.locked}
     safe = not result.displaced and locked <= served

@@ -108,7 +108,10 @@ class _Checker:
         for m in self.plan.container_moves:
             by_box[m.container].append(m)
         out: dict[str, dict[dt.date, str | None]] = {}
-        days = [self.sc.horizon.start + dt.timedelta(n) for n in range((self.sc.horizon.end - self.sc.horizon.start).days + 1)]
+        days = [
+            self.sc.horizon.start + dt.timedelta(n)
+            for n in range((self.sc.horizon.end - self.sc.horizon.start).days + 1)
+        ]
         for c in self.sc.containers:
             moves = sorted(by_box.pop(c.id, []), key=lambda m: m.depart)
             if c.max_moves is not None and len(moves) > c.max_moves:
@@ -122,12 +125,18 @@ class _Checker:
             for day in days:
                 if nxt is not None and day == nxt.depart:
                     if nxt.from_ != here:
-                        self.bad("6", f"{c.id} leaves {nxt.from_} on {nxt.depart} but stands at {here}")
+                        self.bad(
+                            "6", f"{c.id} leaves {nxt.from_} on {nxt.depart} but stands at {here}"
+                        )
                     busy_from, busy_to, here = nxt.depart, nxt.ready, nxt.to
                     nxt = next(plan, None)
                     if nxt is not None and nxt.depart < busy_to:
-                        self.bad("6", f"{c.id} departs {nxt.depart} before it is ready on {busy_to}")
-                moving = busy_from is not None and busy_to is not None and busy_from <= day < busy_to
+                        self.bad(
+                            "6", f"{c.id} departs {nxt.depart} before it is ready on {busy_to}"
+                        )
+                moving = (
+                    busy_from is not None and busy_to is not None and busy_from <= day < busy_to
+                )
                 timeline[day] = None if moving else here
             out[c.id] = timeline
         for name in by_box:
@@ -147,9 +156,15 @@ class _Checker:
         transit = max(1, math.ceil(self.geo.truck(m.from_, m.to) / 480 - 1e-9))
         ready = self.cal.shift(m.depart, transit + setup_days)
         if ready != m.ready:
-            self.bad("6", f"{box} {m.from_}->{m.to} departing {m.depart}: ready should be {ready}, got {m.ready}")
+            self.bad(
+                "6",
+                f"{box} {m.from_}->{m.to} departing {m.depart}: ready should be {ready}, got {m.ready}",
+            )
         if abs(self.geo.km(m.from_, m.to) - m.km) > 0.2:
-            self.bad("metrics", f"{box} {m.from_}->{m.to}: km {m.km} should be {self.geo.km(m.from_, m.to):.1f}")
+            self.bad(
+                "metrics",
+                f"{box} {m.from_}->{m.to}: km {m.km} should be {self.geo.km(m.from_, m.to):.1f}",
+            )
 
     # rule 4 ------------------------------------------------------------
     def per_resource_and_request(self) -> None:
@@ -165,11 +180,17 @@ class _Checker:
             if r is None:
                 continue
             if sorted(s.index for s in sessions) != list(range(r.sessions)):
-                self.bad("4", f"{rid}: sessions {sorted(s.index for s in sessions)} but {r.sessions} asked (whole or nothing)")
+                self.bad(
+                    "4",
+                    f"{rid}: sessions {sorted(s.index for s in sessions)} but {r.sessions} asked (whole or nothing)",
+                )
             dates = sorted(s.date for s in sessions)
             for a, b in zip(dates, dates[1:], strict=False):
                 if (b - a).days < max(1, r.min_gap_days):
-                    self.bad("4", f"{rid}: sessions on {a} and {b} are closer than {max(1, r.min_gap_days)} day(s)")
+                    self.bad(
+                        "4",
+                        f"{rid}: sessions on {a} and {b} are closer than {max(1, r.min_gap_days)} day(s)",
+                    )
         listed = {u.request for u in self.plan.unserved}
         for rid in self.req:
             if rid not in by_req and rid not in listed:
@@ -199,7 +220,10 @@ class _Checker:
             week[(p.id, iso[0], iso[1])] += 1
         for (pid, y, w), n in week.items():
             if n > self.staff[pid].max_sessions_per_week:
-                self.bad("7", f"{pid} teaches {n} sessions in week {y}-W{w:02d}, max {self.staff[pid].max_sessions_per_week}")
+                self.bad(
+                    "7",
+                    f"{pid} teaches {n} sessions in week {y}-W{w:02d}, max {self.staff[pid].max_sessions_per_week}",
+                )
         for (pid, day), sessions in day_of.items():
             for i, a in enumerate(sessions):
                 for b in sessions[i + 1 :]:
@@ -221,9 +245,17 @@ class _Checker:
         gone = {(d.request, d.index) for d in self.plan.displaced}
         for lock in self.sc.locked:
             s = have.get((lock.request, lock.index))
-            same = s is not None and (s.date, s.slot, s.resource) == (lock.date, lock.slot, lock.resource) and (lock.staff is None or s.staff == lock.staff) and (lock.site is None or s.site == lock.site)
+            same = (
+                s is not None
+                and (s.date, s.slot, s.resource) == (lock.date, lock.slot, lock.resource)
+                and (lock.staff is None or s.staff == lock.staff)
+                and (lock.site is None or s.site == lock.site)
+            )
             if not same and (lock.request, lock.index) not in gone:
-                self.bad("8", f"locked session {lock.request}#{lock.index} changed and is not listed as displaced")
+                self.bad(
+                    "8",
+                    f"locked session {lock.request}#{lock.index} changed and is not listed as displaced",
+                )
 
     def metrics(self) -> None:
         served = {s.request for s in self.plan.sessions}

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from schemas.schedule import Schedule
 from schemas.scenario import Scenario
+from schemas.schedule import Schedule
 from services.stack import Stack, StackConfig, default_tokens
 from services.validator import validate
 from tests.integration.test_pipeline import decision, headers, load, regional_world, req, submit

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 DAY = {"earliest": "2027-01-05", "latest": "2027-01-05"}
 
 
-def _wait(stack: Stack, rid: str, site: str, status: str, detail: str | None = None) -> dict:
+def _wait(stack: Stack, rid: str, site: str, status: str, detail: str | None = None) -> dict:  # noqa: F811
     deadline = time.monotonic() + 30
     while True:
         view = httpx.get(

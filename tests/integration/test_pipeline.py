@@ -48,7 +48,9 @@ def req(region: str, rid: str, site: str = "near", **fields: Any) -> dict[str, A
 def stack(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("stack")
     sites = [
-        f"{r}-{s}" for r in ("flow", "dup", "dlq", "auth", "kill", "rp", "lx", "of") for s in ("near", "hub", "far")
+        f"{r}-{s}"
+        for r in ("flow", "dup", "dlq", "auth", "kill", "rp", "lx", "of")
+        for s in ("near", "hub", "far")
     ]
     config = StackConfig(
         data_dir=Path(data_dir),

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from schemas.disruptions import DisruptionList
-from schemas.schedule import Schedule
 from schemas.scenario import Scenario
+from schemas.schedule import Schedule
 from services.planner.disruptions import apply_disruptions
 from services.stack import Stack
 from services.validator import validate
@@ -20,8 +20,6 @@ from tests.integration.test_pipeline import (
     load,
     regional_world,
     req,
-    stack,
-    submit,
 )  # noqa: F401
 
 pytestmark = pytest.mark.integration

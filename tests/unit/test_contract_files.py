@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from schemas.export import TOPIC_MAP, rendered
 from schemas.events import PAYLOADS
+from schemas.export import TOPIC_MAP, rendered
 from services.scenarios.shipped import load_shipped
 
 
@@ -21,7 +21,9 @@ def test_every_event_type_is_on_a_documented_topic() -> None:
 
 
 def test_json_schema_rejects_unknown_fields() -> None:
-    schema = json.loads((Path(__file__).parents[2] / "schemas" / "scenario.schema.json").read_text())
+    schema = json.loads(
+        (Path(__file__).parents[2] / "schemas" / "scenario.schema.json").read_text()
+    )
     assert schema["additionalProperties"] is False
     assert {"format", "horizon", "slots", "sites"} <= set(schema["required"])
 

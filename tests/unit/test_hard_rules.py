@@ -43,8 +43,9 @@ def test_rule1_sessions_only_on_usable_days() -> None:
 
 
 def test_rule1_validator_rejects_closed_day() -> None:
-    data = world(calendars={"school": [{"from": "2027-01-05", "to": "2027-01-05"}]},
-                 requests=[request("a")])
+    data = world(
+        calendars={"school": [{"from": "2027-01-05", "to": "2027-01-05"}]}, requests=[request("a")]
+    )
     _, sch = plan(data)
     assert "1" in rules_broken(data, sch, date="2027-01-05")
     assert "1" in rules_broken(data, sch, date="2027-01-09")  # a Saturday
@@ -60,7 +61,9 @@ def test_rule2_parts_follow_audience() -> None:
 
 def test_rule2_unit_without_evening_cannot_host_adults() -> None:
     data = world(
-        equipment=[{"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]}],
+        equipment=[
+            {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]}
+        ],
         requests=[request("adults", audience="adults")],
     )
     result, _ = plan(data)
@@ -78,8 +81,14 @@ def test_rule3_seats_and_service_days() -> None:
     data = world(
         equipment=[
             {"id": "small", "type": "dry-room", "site": "hub", "seats": 6, "parts": ["day"]},
-            {"id": "big", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"],
-             "unavailable": [{"from": "2027-01-04", "to": "2027-01-07"}]},
+            {
+                "id": "big",
+                "type": "dry-room",
+                "site": "hub",
+                "seats": 12,
+                "parts": ["day"],
+                "unavailable": [{"from": "2027-01-04", "to": "2027-01-07"}],
+            },
         ],
         requests=[request("a", latest="2027-01-08")],
     )
@@ -90,8 +99,14 @@ def test_rule3_seats_and_service_days() -> None:
 def test_rule3_validator_rejects_small_or_unavailable_unit() -> None:
     data = world(
         equipment=[
-            {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"],
-             "unavailable": [{"from": "2027-01-15", "to": "2027-01-15"}]},
+            {
+                "id": "dry-1",
+                "type": "dry-room",
+                "site": "hub",
+                "seats": 12,
+                "parts": ["day"],
+                "unavailable": [{"from": "2027-01-15", "to": "2027-01-15"}],
+            },
             {"id": "small", "type": "dry-room", "site": "hub", "seats": 4, "parts": ["day"]},
         ],
         requests=[request("a", latest="2027-01-14")],
@@ -136,13 +151,20 @@ def test_rule4_validator_rejects_double_booking_and_short_gap() -> None:
 # rule 5: region, site of the unit, travel limit ------------------------------------
 def test_rule5_travel_limit_and_region() -> None:
     data = world(
-        sites=world()["sites"] + [
-            {"id": "other-hub", "name": "Other hub", "kind": "hub", "lat": 58.56, "lon": 8.86,
-             "region": "elsewhere", "container_pad": False}
+        sites=world()["sites"]
+        + [
+            {
+                "id": "other-hub",
+                "name": "Other hub",
+                "kind": "hub",
+                "lat": 58.56,
+                "lon": 8.86,
+                "region": "elsewhere",
+                "container_pad": False,
+            }
         ],
-        equipment=world()["equipment"] + [
-            {"id": "dry-x", "type": "dry-room", "site": "other-hub", "seats": 12, "parts": ["day"]}
-        ],
+        equipment=world()["equipment"]
+        + [{"id": "dry-x", "type": "dry-room", "site": "other-hub", "seats": 12, "parts": ["day"]}],
         requests=[request("a", max_travel_minutes=30), request("f", site="far")],
     )
     result, sch = plan(data)
@@ -160,14 +182,18 @@ def test_rule5_validator_rejects_wrong_site_and_long_trip() -> None:
 
 # rule 6: container positions and moves ----------------------------------------------
 def test_rule6_container_moves_to_reach_a_far_school() -> None:
-    data = world(containers=[container()], requests=[request("f", site="far", max_travel_minutes=20)])
+    data = world(
+        containers=[container()], requests=[request("f", site="far", max_travel_minutes=20)]
+    )
     result, sch = plan(data)
     assert result.unserved == []
     (move,) = sch.container_moves
     assert (move.from_, move.to) == ("depot", "far")
     # 170 truck minutes: 1 transit day (the departure day) + 1 setup day, so the
     # container is ready two working days after it leaves (no weekend in between here)
-    working = [d for d in (move.depart + dt.timedelta(n) for n in range(1, 5)) if d.isoweekday() < 6]
+    working = [
+        d for d in (move.depart + dt.timedelta(n) for n in range(1, 5)) if d.isoweekday() < 6
+    ]
     assert move.ready == working[1]
     assert sch.sessions[0].date >= move.ready and sch.sessions[0].site == "far"
 
@@ -182,7 +208,9 @@ def test_rule6_max_moves_zero_keeps_container_home() -> None:
 
 
 def test_rule6_validator_rejects_bad_moves() -> None:
-    data = world(containers=[container()], requests=[request("f", site="far", max_travel_minutes=20)])
+    data = world(
+        containers=[container()], requests=[request("f", site="far", max_travel_minutes=20)]
+    )
     _, sch = plan(data)
     raw = sch.model_dump(mode="json", by_alias=True, exclude_none=True)
     raw["container_moves"][0]["ready"] = "2027-01-05"
@@ -208,8 +236,15 @@ def _two_sites(gap_minutes: float | None) -> dict[str, Any]:
             {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]},
             {"id": "plc-1", "type": "plc-rig", "site": "near", "seats": 12, "parts": ["day"]},
         ],
-        staff=[{"id": "ola", "home_site": "hub", "types": ["dry-room", "plc-rig"],
-                "parts": ["day"], "max_sessions_per_week": 5}],
+        staff=[
+            {
+                "id": "ola",
+                "home_site": "hub",
+                "types": ["dry-room", "plc-rig"],
+                "parts": ["day"],
+                "max_sessions_per_week": 5,
+            }
+        ],
         requests=[
             request("d", site="hub", **one_day),
             request("p", site="near", equipment_type="plc-rig", **one_day),
@@ -248,8 +283,16 @@ def test_rule8_locks_kept_and_displaced() -> None:
     s = sch.sessions[0]
     assert (str(s.date), s.slot, s.resource) == ("2027-01-14", "pm", "dry-1")
     broken = world(
-        equipment=[{"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"],
-                    "unavailable": [{"from": "2027-01-14", "to": "2027-01-14"}]}],
+        equipment=[
+            {
+                "id": "dry-1",
+                "type": "dry-room",
+                "site": "hub",
+                "seats": 12,
+                "parts": ["day"],
+                "unavailable": [{"from": "2027-01-14", "to": "2027-01-14"}],
+            }
+        ],
         requests=[request("a")],
         locked=[lock],
     )
@@ -278,10 +321,20 @@ def test_metrics_are_recomputed(field: str, value: Any) -> None:
 def test_rule7_instructors_stay_in_their_home_region() -> None:
     """Regions are planned apart, so an instructor never teaches in another region."""
     data = _two_sites(None)
-    data["sites"].append({"id": "north", "name": "North vgs", "kind": "hub", "lat": 66.3, "lon": 14.1,
-                          "region": "north", "container_pad": False})
-    data["equipment"].append({"id": "dry-n", "type": "dry-room", "site": "north", "seats": 12,
-                              "parts": ["day"]})
+    data["sites"].append(
+        {
+            "id": "north",
+            "name": "North vgs",
+            "kind": "hub",
+            "lat": 66.3,
+            "lon": 14.1,
+            "region": "north",
+            "container_pad": False,
+        }
+    )
+    data["equipment"].append(
+        {"id": "dry-n", "type": "dry-room", "site": "north", "seats": 12, "parts": ["day"]}
+    )
     data["requests"].append(request("n", site="north", earliest="2027-01-05", latest="2027-01-05"))
     result, sch = plan(data)
     assert {s.request for s in sch.sessions} == {"d", "p"}

@@ -14,16 +14,32 @@ from tests.builders import container, parse, request, world
 def _check(data: dict, live: LivePlan, rids: list[str]) -> list[str]:
     sessions = [s for rid in rids for s in live.sessions(rid)]
     served = {s.request for s in sessions}
-    unserved = [{"request": r["id"], "reason": "no-capacity", "detail": "-"}
-                for r in data["requests"] if r["id"] not in served]
-    value = sum(r["priority"] * r["group_size"] * r["sessions"] for r in data["requests"] if r["id"] in served)
-    sch = {"format": "hubplan-schedule/1", "scenario": "t",
-           "sessions": [s.model_dump(mode="json", exclude_none=True) for s in sessions],
-           "unserved": unserved,
-           "metrics": {"served_value": value, "requested_value": sum(
-               r["priority"] * r["group_size"] * r["sessions"] for r in data["requests"]),
-               "container_km": 0.0, "solve_seconds": 0.0}}
+    unserved = [
+        {"request": r["id"], "reason": "no-capacity", "detail": "-"}
+        for r in data["requests"]
+        if r["id"] not in served
+    ]
+    value = sum(
+        r["priority"] * r["group_size"] * r["sessions"]
+        for r in data["requests"]
+        if r["id"] in served
+    )
+    sch = {
+        "format": "hubplan-schedule/1",
+        "scenario": "t",
+        "sessions": [s.model_dump(mode="json", exclude_none=True) for s in sessions],
+        "unserved": unserved,
+        "metrics": {
+            "served_value": value,
+            "requested_value": sum(
+                r["priority"] * r["group_size"] * r["sessions"] for r in data["requests"]
+            ),
+            "container_km": 0.0,
+            "solve_seconds": 0.0,
+        },
+    }
     from tests.builders import schedule
+
     return [str(v) for v in validate(parse(data), schedule(sch))]
 
 
@@ -63,4 +79,6 @@ def test_insert_respects_existing_plan_and_container_positions() -> None:
     assert all(s.resource == "box-1" for s in placed)
     sch_moves = result.moves
     assert all(s.date >= sch_moves[0].ready for s in placed)
-    assert sorted(live.sessions("f"), key=lambda s: s.index) == sorted(confirmed["f"], key=lambda s: s.index)
+    assert sorted(live.sessions("f"), key=lambda s: s.index) == sorted(
+        confirmed["f"], key=lambda s: s.index
+    )

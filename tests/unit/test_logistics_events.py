@@ -25,8 +25,9 @@ D = dt.date.fromisoformat
 
 
 def mv(box: str, frm: str, to: str, depart: str, ready: str, km: float = 10.0) -> ContainerMove:
-    return ContainerMove.model_validate({"container": box, "from": frm, "to": to,
-                                         "depart": D(depart), "ready": D(ready), "km": km})
+    return ContainerMove.model_validate(
+        {"container": box, "from": frm, "to": to, "depart": D(depart), "ready": D(ready), "km": km}
+    )
 
 
 A = mv("box-1", "depot", "near", "2027-01-05", "2027-01-07")
@@ -78,8 +79,16 @@ def test_closest_departures_are_paired() -> None:
 
 
 def plan(version: int, moves: list[ContainerMove], region: str = "r") -> PlanChanged:
-    return PlanChanged(region=region, version=version, cause="insert", served_value=0,
-                       requested_value=0, sessions=0, waitlisted=0, moves=moves)
+    return PlanChanged(
+        region=region,
+        version=version,
+        cause="insert",
+        served_value=0,
+        requested_value=0,
+        sessions=0,
+        waitlisted=0,
+        moves=moves,
+    )
 
 
 def test_book_ignores_stale_and_repeated_versions() -> None:
@@ -100,8 +109,11 @@ def test_handler_emits_envelopes_keyed_by_container_with_stable_ids() -> None:
     assert [o.topic for o in first] == [LOGISTICS, LOGISTICS]
     assert [o.key for o in first] == [b"box-1", b"box-2"]
     ids = [json.loads(o.value)["id"] for o in first]
-    assert ids == [json.loads(o.value)["id"] for o in again] == ["logistics:r:v5:0",
-                                                                   "logistics:r:v5:1"]
+    assert (
+        ids
+        == [json.loads(o.value)["id"] for o in again]
+        == ["logistics:r:v5:0", "logistics:r:v5:1"]
+    )
     env, payload = decode_logistics(first[0].value)
     assert env.type == "hubplan.container-move.planned.v1" and env.key == "box-1"
     assert isinstance(payload, MovePlanned) and payload.move == A
@@ -112,8 +124,9 @@ def test_handler_dead_letters_garbage_and_skips_other_types() -> None:
     assert out.topic == DEADLETTER
     _, dead = decode(out.value)
     assert dead.reason == "not-json" and dead.offset == 7  # type: ignore[attr-defined]
-    other = encode(envelope(BookingCancelled(request_id="x", cancelled_by="t"), key="r",
-                            source="gateway"))
+    other = encode(
+        envelope(BookingCancelled(request_id="x", cancelled_by="t"), key="r", source="gateway")
+    )
     assert handle(other, MoveBook(), source="logistics") == []
 
 
@@ -122,8 +135,9 @@ def test_logistics_decoder_rejects_foreign_and_broken_messages() -> None:
         decode_logistics(encode(envelope(plan(1, []), key="r", source="scheduler")))
     with pytest.raises(WireError):
         decode_logistics(None)
-    bad = json.loads(handle(encode(envelope(plan(1, [A]), key="r", source="s")), MoveBook(),
-                            source="l")[0].value)
+    bad = json.loads(
+        handle(encode(envelope(plan(1, [A]), key="r", source="s")), MoveBook(), source="l")[0].value
+    )
     bad["data"]["plan_version"] = -1
     with pytest.raises(WireError, match="schema-invalid"):
         decode_logistics(json.dumps(bad).encode())

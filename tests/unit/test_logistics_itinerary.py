@@ -25,15 +25,25 @@ D = dt.date.fromisoformat
 
 def scenario(**changes: Any) -> Scenario:
     # two weeks from Monday 4 Jan 2027; Wednesday 6 Jan closed everywhere
-    return parse(world(containers=[container("box-1")],
-                       closed=[{"from": "2027-01-06", "to": "2027-01-06", "reason": "holiday"}],
-                       **changes))
+    return parse(
+        world(
+            containers=[container("box-1")],
+            closed=[{"from": "2027-01-06", "to": "2027-01-06", "reason": "holiday"}],
+            **changes,
+        )
+    )
 
 
 def move(frm: str, to: str, depart: str, ready: str, km: float = 10.0) -> ContainerMove:
     return ContainerMove.model_validate(
-        {"container": "box-1", "from": frm, "to": to, "depart": D(depart), "ready": D(ready),
-         "km": km}
+        {
+            "container": "box-1",
+            "from": frm,
+            "to": to,
+            "depart": D(depart),
+            "ready": D(ready),
+            "km": km,
+        }
     )
 
 
@@ -50,8 +60,11 @@ def test_working_days_skip_weekends_and_closures_beyond_the_horizon() -> None:
 def test_stays_split_at_moves_and_hold_their_sessions() -> None:
     sc = scenario()
     # depot -> near: departs Tue 5th, 1 transit day, 6th closed, setup Thu 7th, ready Fri 8th
-    its = itineraries(sc, [move("depot", "near", "2027-01-05", "2027-01-08")],
-                      [session("2027-01-04", "depot"), session("2027-01-11", "near", 1)])
+    its = itineraries(
+        sc,
+        [move("depot", "near", "2027-01-05", "2027-01-08")],
+        [session("2027-01-04", "depot"), session("2027-01-11", "near", 1)],
+    )
     it = its["box-1"]
     assert [(s.site, s.start, s.end) for s in it.stays] == [
         ("depot", D("2027-01-04"), D("2027-01-04")),
@@ -66,7 +79,8 @@ def test_stays_split_at_moves_and_hold_their_sessions() -> None:
 def test_container_without_moves_stays_home_all_horizon() -> None:
     it = itineraries(scenario(), [])["box-1"]
     assert it.legs == [] and [(s.site, s.start, s.end) for s in it.stays] == [
-        ("depot", D("2027-01-04"), D("2027-01-15"))]
+        ("depot", D("2027-01-04"), D("2027-01-15"))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -74,22 +88,39 @@ def test_container_without_moves_stays_home_all_horizon() -> None:
     [
         ([move("near", "hub", "2027-01-05", "2027-01-08")], [], "stands at depot"),
         ([move("depot", "near", "2027-01-09", "2027-01-12")], [], "not a working day"),
-        ([move("depot", "near", "2027-01-05", "2027-01-08"),
-          move("near", "hub", "2027-01-07", "2027-01-11")], [], "before ready"),
-        ([move("depot", "near", "2027-01-05", "2027-01-08")], [session("2027-01-07", "near")],
-         "while moving"),
+        (
+            [
+                move("depot", "near", "2027-01-05", "2027-01-08"),
+                move("near", "hub", "2027-01-07", "2027-01-11"),
+            ],
+            [],
+            "before ready",
+        ),
+        (
+            [move("depot", "near", "2027-01-05", "2027-01-08")],
+            [session("2027-01-07", "near")],
+            "while moving",
+        ),
     ],
 )
-def test_inconsistent_moves_are_reported(moves: list[ContainerMove], sessions: list[Session],
-                                         problem: str) -> None:
+def test_inconsistent_moves_are_reported(
+    moves: list[ContainerMove], sessions: list[Session], problem: str
+) -> None:
     with pytest.raises(InconsistentMovesError, match=problem):
         itineraries(scenario(), moves, sessions)
 
 
 def test_unknown_container_or_site_is_named() -> None:
-    bad = ContainerMove.model_validate({"container": "ghost", "from": "depot", "to": "near",
-                                        "depart": D("2027-01-05"), "ready": D("2027-01-08"),
-                                        "km": 1.0})
+    bad = ContainerMove.model_validate(
+        {
+            "container": "ghost",
+            "from": "depot",
+            "to": "near",
+            "depart": D("2027-01-05"),
+            "ready": D("2027-01-08"),
+            "km": 1.0,
+        }
+    )
     with pytest.raises(UnknownReferenceError, match="ghost"):
         itineraries(scenario(), [bad])
     with pytest.raises(UnknownReferenceError, match="nowhere"):
@@ -98,8 +129,10 @@ def test_unknown_container_or_site_is_named() -> None:
 
 def test_transport_orders_filter_by_window_and_name_the_receiving_site() -> None:
     sc = scenario()
-    moves = [move("depot", "near", "2027-01-05", "2027-01-08", km=21.5),
-             move("near", "hub", "2027-01-11", "2027-01-13")]
+    moves = [
+        move("depot", "near", "2027-01-05", "2027-01-08", km=21.5),
+        move("near", "hub", "2027-01-11", "2027-01-13"),
+    ]
     orders = transport_orders(sc, moves, since=D("2027-01-06"))
     assert [(o.from_site, o.to_site) for o in orders] == [("near", "hub")]
     first = transport_orders(sc, moves, until=D("2027-01-05"))[0]
@@ -111,9 +144,11 @@ def test_notice_period_counts_working_days() -> None:
     sc = scenario()
     # Monday 4th + 5 working days, the closed 6th skipped: 5, 7, 8, 11, 12
     assert notice_deadline(sc, D("2027-01-04"), 5) == D("2027-01-12")
-    moves = [move("depot", "near", "2027-01-05", "2027-01-08"),
-             move("near", "hub", "2027-01-12", "2027-01-14"),
-             move("hub", "depot", "2027-01-14", "2027-01-18")]
+    moves = [
+        move("depot", "near", "2027-01-05", "2027-01-08"),
+        move("near", "hub", "2027-01-12", "2027-01-14"),
+        move("hub", "depot", "2027-01-14", "2027-01-18"),
+    ]
     locked = locked_moves(sc, moves, D("2027-01-04"))
     assert [m.depart for m in locked] == [D("2027-01-05"), D("2027-01-12")]
     assert is_locked(sc, moves[0], D("2027-01-11"))  # already departed: locked too

@@ -79,8 +79,10 @@ def test_every_move_is_one_leg_and_one_order(plan: Plan) -> None:
 def test_stays_and_legs_tile_the_horizon_without_overlap(plan: Plan) -> None:
     scenario, _, its = plan
     for it in its.values():
-        spans = sorted([(s.start, s.end, "stay") for s in it.stays]
-                       + [(leg.depart, leg.ready - dt.timedelta(days=1), "leg") for leg in it.legs])
+        spans = sorted(
+            [(s.start, s.end, "stay") for s in it.stays]
+            + [(leg.depart, leg.ready - dt.timedelta(days=1), "leg") for leg in it.legs]
+        )
         assert spans[0][0] == scenario.horizon.start
         for (_, end, _), (start, _, _) in zip(spans, spans[1:], strict=False):
             assert start == end + dt.timedelta(days=1), f"{it.container}: gap or overlap at {start}"
@@ -138,14 +140,16 @@ def test_fleet_calendar_has_every_move_once(plan: Plan) -> None:
     uids = [str(e["uid"]) for e in events]
     assert len(uids) == len(set(uids))
     transits = Counter(
-        (str(e["summary"]).split()[1], e.decoded("dtstart")) for e in events
+        (str(e["summary"]).split()[1], e.decoded("dtstart"))
+        for e in events
         if _kind(e) == "transit"
     )
     moves = Counter((m.container, m.depart) for m in schedule.container_moves)
     assert transits == moves
     for e in events:
         assert isinstance(e.decoded("dtstart"), dt.date) and not isinstance(
-            e.decoded("dtstart"), dt.datetime)
+            e.decoded("dtstart"), dt.datetime
+        )
         assert e.decoded("dtend") > e.decoded("dtstart")
 
 
@@ -179,8 +183,10 @@ def test_chart_and_map_name_containers_and_sites(plan: Plan, tmp_path: Path) -> 
     chart = save(gantt_chart(scenario, its, today=scenario.horizon.start), tmp_path / "c.svg")
     where = save(site_map(scenario, its), tmp_path / "m.svg")
     visited = {st.site for it in its.values() for st in it.stays}
-    for path, names in ((chart, [s.name for s in scenario.sites if s.id in visited]),
-                        (where, [s.name for s in scenario.sites])):
+    for path, names in (
+        (chart, [s.name for s in scenario.sites if s.id in visited]),
+        (where, [s.name for s in scenario.sites]),
+    ):
         text = _svg_text(path)
         for box in its:
             assert box in text
@@ -191,15 +197,18 @@ def test_chart_and_map_name_containers_and_sites(plan: Plan, tmp_path: Path) -> 
 def test_png_pictures(plan: Plan, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     scenario, _, its = plan
-    for picture, name in ((gantt_chart(scenario, its), "c.png"),
-                          (site_map(scenario, its), "m.png")):
+    for picture, name in (
+        (gantt_chart(scenario, its), "c.png"),
+        (site_map(scenario, its), "m.png"),
+    ):
         data = save(picture, tmp_path / name).read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 5000
 
 
 # -- CLI -----------------------------------------------------------------------------
-def test_cli_moves_writes_every_format(plan: Plan, tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_moves_writes_every_format(
+    plan: Plan, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     scenario, schedule, its = plan
     (tmp_path / "s.json").write_text(dump(scenario), encoding="utf-8")
     (tmp_path / "p.json").write_text(dump(schedule), encoding="utf-8")
@@ -211,21 +220,43 @@ def test_cli_moves_writes_every_format(plan: Plan, tmp_path: Path,
     assert len(read_orders_csv((tmp_path / "o.csv").read_text())) == len(schedule.container_moves)
     assert main([*base, "--format", "json", "-o", str(tmp_path / "o.json")]) == 0
     assert read_moves_json((tmp_path / "o.json").read_text()).orders
-    assert main([*base, "--format", "ics", "--container", first.container,
-                 "-o", str(tmp_path / "c.ics"), "--chart", str(tmp_path / "c.svg"),
-                 "--map", str(tmp_path / "m.svg")]) == 0
+    assert (
+        main(
+            [
+                *base,
+                "--format",
+                "ics",
+                "--container",
+                first.container,
+                "-o",
+                str(tmp_path / "c.ics"),
+                "--chart",
+                str(tmp_path / "c.svg"),
+                "--map",
+                str(tmp_path / "m.svg"),
+            ]
+        )
+        == 0
+    )
     assert _events((tmp_path / "c.ics").read_bytes())
     assert (tmp_path / "c.svg").stat().st_size > 0 and (tmp_path / "m.svg").stat().st_size > 0
 
 
-def test_cli_errors_are_one_line_exit_2(plan: Plan, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_errors_are_one_line_exit_2(
+    plan: Plan, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     scenario, schedule, _ = plan
     (tmp_path / "s.json").write_text(dump(scenario), encoding="utf-8")
     (tmp_path / "p.json").write_text(dump(schedule), encoding="utf-8")
     base = ["moves", str(tmp_path / "s.json"), str(tmp_path / "p.json")]
-    for extra in (["--container", "nope"], ["--from", "2027-02-30"], ["--chart", "x.gif"],
-                  ["--format", "ics", "--site", "nope"], ["--site", "x"], ["--notice-days", "-1"]):
+    for extra in (
+        ["--container", "nope"],
+        ["--from", "2027-02-30"],
+        ["--chart", "x.gif"],
+        ["--format", "ics", "--site", "nope"],
+        ["--site", "x"],
+        ["--notice-days", "-1"],
+    ):
         capsys.readouterr()
         assert main([*base, *extra]) == 2, extra
         err = capsys.readouterr().err
@@ -241,8 +272,11 @@ def test_gateway_views_from_a_region_catalogue(plan: Plan) -> None:
     scenario, schedule, _ = plan
     region = scenario.sites[0].region
     fields = set(RegionCatalogue.model_fields)
-    catalogue = {k: v for k, v in scenario.model_dump(mode="json", by_alias=True,
-                                                      exclude_none=True).items() if k in fields}
+    catalogue = {
+        k: v
+        for k, v in scenario.model_dump(mode="json", by_alias=True, exclude_none=True).items()
+        if k in fields
+    }
     live = views.scenario_of_catalogue(region, catalogue)
     assert live.requests == [] and live.sites == scenario.sites
     box = schedule.container_moves[0].container

@@ -29,8 +29,12 @@ def osrm(durations: list[list[Any]], n: int | None = None) -> dict[str, Any]:
     """The shape OSRM's table service answers with (waypoints trimmed)."""
     n = len(durations) if n is None else n
     waypoint = {"hint": "x", "distance": 0.0, "name": "", "location": [8.0, 58.0]}
-    return {"code": "Ok", "durations": durations, "sources": [waypoint] * n,
-            "destinations": [waypoint] * n}
+    return {
+        "code": "Ok",
+        "durations": durations,
+        "sources": [waypoint] * n,
+        "destinations": [waypoint] * n,
+    }
 
 
 def example() -> Scenario:
@@ -40,7 +44,10 @@ def example() -> Scenario:
 def test_seconds_become_minutes_keyed_by_site_and_nulls_are_left_out() -> None:
     table = osrm([[0, 600, None], [630, 0, 1500], [None, 1490, 0]])
     assert minutes_from_osrm(table, ["a", "b", "c"]) == {
-        "a": {"b": 10.0}, "b": {"a": 10.5, "c": 25.0}, "c": {"b": 24.8}}
+        "a": {"b": 10.0},
+        "b": {"a": 10.5, "c": 25.0},
+        "c": {"b": 24.8},
+    }
 
 
 def test_rectangular_tables_use_destination_ids() -> None:
@@ -107,7 +114,8 @@ def test_estimate_is_slow_in_town_and_faster_between() -> None:
     assert m["hub"]["depot"] == pytest.approx(m["depot"]["hub"])
     # hub-depot is ~1.7 km: all of it at town speed
     assert m["hub"]["depot"] == pytest.approx(
-        TravelTable.of(sc).road_km("hub", "depot") / 40 * 60, abs=0.1)
+        TravelTable.of(sc).road_km("hub", "depot") / 40 * 60, abs=0.1
+    )
 
 
 def test_command_line(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -115,8 +123,18 @@ def test_command_line(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None
     (tmp_path / "s.json").write_text(sc.model_dump_json(by_alias=True, exclude_none=True))
     n = len(sc.sites)
     (tmp_path / "t.json").write_text(json.dumps(osrm([[60] * n for _ in range(n)])))
-    assert main([str(tmp_path / "t.json"), "--scenario", str(tmp_path / "s.json"),
-                 "-o", str(tmp_path / "m.json")]) == 0
+    assert (
+        main(
+            [
+                str(tmp_path / "t.json"),
+                "--scenario",
+                str(tmp_path / "s.json"),
+                "-o",
+                str(tmp_path / "m.json"),
+            ]
+        )
+        == 0
+    )
     assert json.loads((tmp_path / "m.json").read_text())["minutes"]["hub"]["near"] == 1.0
     assert main(["--estimate", "--scenario", str(tmp_path / "s.json")]) == 0
     assert "minutes" in json.loads(capsys.readouterr().out)

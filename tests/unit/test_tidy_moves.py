@@ -12,8 +12,11 @@ from tests.builders import container, parse, request, world
 
 
 def _setup():
-    data = world(containers=[container()], requests=[request("f", site="far", max_travel_minutes=20)],
-                 horizon={"start": "2027-01-04", "end": "2027-01-29"})
+    data = world(
+        containers=[container()],
+        requests=[request("f", site="far", max_travel_minutes=20)],
+        horizon={"start": "2027-01-04", "end": "2027-01-29"},
+    )
     inst = build_instance(parse(data))
     return inst
 
@@ -57,7 +60,10 @@ def test_no_merge_when_the_direct_trip_is_longer() -> None:
     inst.travel.explicit.setdefault("hub", {})["far"] = 5000.0  # a day's drive and more
     session = Booking(0, 0, CONTAINER, 0, 6, 0, "far", 1.0)
     kept = tidy_moves(inst, [session], [first, second])
-    assert [(m.origin, m.target) for m in kept] in ([("hub", "depot"), ("depot", "far")], [("hub", "far")])
+    assert [(m.origin, m.target) for m in kept] in (
+        [("hub", "depot"), ("depot", "far")],
+        [("hub", "far")],
+    )
     for m in kept:
         if (m.origin, m.target) == ("hub", "far"):
             assert m.ready <= session.day
