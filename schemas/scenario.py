@@ -219,7 +219,7 @@ def _cross_problems(s: Scenario) -> list[str]:
     for i, person in enumerate(s.staff or []):
         if person.home_site not in sites:
             problems.append(f"staff[{i}].home_site: unknown site '{person.home_site}'")
-    parts = {slot.part for slot in s.slots}
+    parts: set[str] = {slot.part for slot in s.slots}
     for i, req in enumerate(s.requests):
         problems += _request_problems(s, i, req, sites, parts)
     problems += _lock_problems(s)
@@ -229,7 +229,7 @@ def _cross_problems(s: Scenario) -> list[str]:
 def request_problems(scenario: Scenario, req: Request, path: str = "request") -> list[str]:
     """Problems of one request against a scenario's catalogue (``path: message``)."""
     sites = {x.id: x for x in scenario.sites}
-    parts = {slot.part for slot in scenario.slots}
+    parts: set[str] = {slot.part for slot in scenario.slots}
     return [
         p.replace("requests[0]", path, 1) for p in _request_problems(scenario, 0, req, sites, parts)
     ]

@@ -107,25 +107,28 @@ def _blocked(days: list[dt.date], ranges: list) -> frozenset[int]:  # type: igno
 
 
 def _pools(scenario: Scenario, days: list[dt.date]) -> list[Pool]:
-    groups: dict[tuple[object, ...], list[str]] = defaultdict(list)
-    blocked_of: dict[tuple[object, ...], frozenset[int]] = {}
+    PoolKey = tuple[str, str, int, frozenset[str], frozenset[int]]
+    groups: dict[PoolKey, list[str]] = defaultdict(list)
     for unit in scenario.equipment:
-        blocked = _blocked(days, unit.unavailable)
-        key = (unit.site, unit.type, unit.seats, frozenset(unit.parts), blocked)
+        key: PoolKey = (
+            unit.site,
+            unit.type,
+            unit.seats,
+            frozenset(unit.parts),
+            _blocked(days, unit.unavailable),
+        )
         groups[key].append(unit.id)
-        blocked_of[key] = blocked
     pools = []
-    for key, units in groups.items():
-        site, kind, seats, parts, blocked = key
+    for (site, kind, seats, parts, blocked), units in groups.items():
         pools.append(
             Pool(
                 id=units[0] if len(units) == 1 else f"pool:{'+'.join(units)}",
-                site=str(site),
-                type=str(kind),
-                seats=int(str(seats)),
-                parts=parts,  # type: ignore[arg-type]
+                site=site,
+                type=kind,
+                seats=seats,
+                parts=parts,
                 units=tuple(units),
-                blocked=blocked,  # type: ignore[arg-type]
+                blocked=blocked,
             )
         )
     return pools

@@ -319,13 +319,14 @@ def _region(
     costs = [
         _change_cost(inst, o, before[o.request]) if o.request in before else 0 for o in options
     ]
-    change = sum(c * x for c, x in zip(costs, v.x, strict=True) if c)
     # another instructor for a session costs 1 too: reward keeping the old one
     kept_teacher = [v.teach[k] for k in _old_teaching(inst, requests, before) if k in v.teach]
-    if kept_teacher:
-        change = change + len(kept_teacher) - sum(kept_teacher)
+    paid = [(c, x) for c, x in zip(costs, v.x, strict=True) if c]
+    change = cp_model.LinearExpr.weighted_sum(
+        [x for _, x in paid] + kept_teacher, [c for c, _ in paid] + [-1] * len(kept_teacher)
+    ) + len(kept_teacher)
     worst = SITE * sum(inst.requests[r].sessions for r in confirmed) + len(kept_teacher) + 1
-    keep = sum(v.served[r] for r in confirmed)
+    keep = cp_model.LinearExpr.sum([v.served[r] for r in confirmed])
     model.maximize(worst * keep - change)
     add_hint(model, inst, v, seed)
     solve = SolveParams(time_limit=seconds, workers=params.workers)
@@ -336,17 +337,16 @@ def _region(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return seed, [], teachers_of(inst, seed), "SEED"
     best_keep = round(solver.value(keep)) if confirmed else 0
-    best_change = round(solver.value(change)) if not isinstance(change, int) else 0
+    best_change = round(solver.value(change))
     proven = status == cp_model.OPTIMAL
     steps: list[tuple[cp_model.LinearExprT, bool]] = [(value, True), (secondary(inst, v), False)]
     for share, (objective, maximise) in zip((0.3, 0.2), steps, strict=True):
-        model.clear_hints()
+        model.clear_hints()  # type: ignore[no-untyped-call]
         for var in v.x:
             model.add_hint(var, bool(solver.value(var)))
         if confirmed:
             model.add(keep >= best_keep)
-        if not isinstance(change, int):
-            model.add(change <= best_change)
+        model.add(change <= best_change)
         if maximise:
             model.maximize(objective)
         else:

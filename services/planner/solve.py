@@ -60,8 +60,11 @@ def solve(scenario: Scenario, params: SolveParams | None = None) -> PlanResult:
     if plan_objective(inst, fcfs_plan, kept) > plan_objective(inst, seed_plan, kept):
         seed_plan = fcfs_plan
     first_plan = time.perf_counter() - started
-    plan, moves, teachers = list(seed_plan), [], {}
-    status, bound, region_status = "FCFS" if params.baseline_only else "SEED", None, {}
+    plan: list[Booking] = list(seed_plan)
+    moves: list[Move] = []
+    teachers: Teachers = {}
+    region_status: dict[str, str] = {}
+    status, bound = ("FCFS" if params.baseline_only else "SEED"), None
     if not params.baseline_only:
         plan, moves, teachers, status, bound, region_status = _optimise(
             inst, kept, options_of, seed_plan, params, started
@@ -163,7 +166,7 @@ def _solve_region(
     proven = status == cp_model.OPTIMAL
     chosen, teachers, moves = v.extract(solver)
     # second phase: value held, fewer container km, then less pupil travel
-    model.clear_hints()
+    model.clear_hints()  # type: ignore[no-untyped-call]
     for var in v.x:
         model.add_hint(var, bool(solver.value(var)))
     model.add(value >= best)

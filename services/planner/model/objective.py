@@ -24,31 +24,32 @@ def lock_bonus(inst: Instance) -> int:
 
 def served_value(inst: Instance, v: PlanVars, locked: set[int]) -> cp_model.LinearExpr:
     bonus = lock_bonus(inst)
-    return sum(
-        (inst.requests[r].value + (bonus if r in locked else 0)) * var
-        for r, var in v.served.items()
+    return cp_model.LinearExpr.weighted_sum(
+        list(v.served.values()),
+        [inst.requests[r].value + (bonus if r in locked else 0) for r in v.served],
     )
 
 
 def container_decikm(inst: Instance, v: PlanVars) -> cp_model.LinearExpr:
-    return sum(
-        round(inst.travel.road_km(m.origin, m.target) * 10) * var for m, var in v.moves.items()
+    return cp_model.LinearExpr.weighted_sum(
+        list(v.moves.values()),
+        [round(inst.travel.road_km(m.origin, m.target) * 10) for m in v.moves],
     )
 
 
 def pupil_travel(inst: Instance, v: PlanVars) -> tuple[cp_model.LinearExpr, int]:
     """Sum of pupil travel minutes, and an upper bound on it."""
-    terms = []
+    variables, minutes = [], []
     worst = 0
     for o, var in zip(v.options, v.x, strict=True):
         if inst.requests[o.request].audience == "pupils" and o.travel > 0:
-            minutes = round(o.travel)
-            terms.append(minutes * var)
+            variables.append(var)
+            minutes.append(round(o.travel))
     for r in v.served:
         req = inst.requests[r]
         if req.audience == "pupils":
             worst += round(req.max_travel_minutes) * req.sessions
-    return sum(terms), worst
+    return cp_model.LinearExpr.weighted_sum(variables, minutes), worst
 
 
 def secondary(inst: Instance, v: PlanVars) -> cp_model.LinearExpr:
