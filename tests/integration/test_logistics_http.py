@@ -38,7 +38,13 @@ def test_orders_feeds_and_pictures_of_a_moved_container(stack: Stack) -> None:  
         time.sleep(0.5)
     logistics = headers(stack, "logistics")
     base = f"{stack.gateway_url}/v1/logistics/{region}"
-    orders = httpx.get(f"{base}/orders", headers=logistics).json()
+    while True:  # the plan summary with the moves follows the decision (0.2 s batches)
+        got = httpx.get(f"{base}/orders", headers=logistics)
+        if got.status_code == 200 and got.json()["orders"]:
+            break
+        assert time.monotonic() < deadline, got.text
+        time.sleep(0.3)
+    orders = got.json()
     legs = [(o["from"], o["to"]) for o in orders["orders"]]
     assert ("lx-depot", "lx-far") in legs, orders
     csv_text = httpx.get(f"{base}/orders", params={"format": "csv"}, headers=logistics).text
