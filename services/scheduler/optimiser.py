@@ -14,6 +14,7 @@ from typing import Any
 
 from schemas.scenario import Scenario
 from services.planner.solve import SolveParams, solve
+from services.validator import validate
 
 
 def solve_snapshot(
@@ -30,7 +31,9 @@ def solve_snapshot(
     )
     served = {s.request for s in result.sessions}
     locked = {lock.request for lock in scenario.locked}
-    safe = not result.displaced and locked <= served
+    # defence in depth: apply nothing the independent validator would reject
+    problems = validate(scenario, result.to_schedule(scenario.name or "snapshot"))
+    safe = not result.displaced and locked <= served and not [p for p in problems if p.rule != "metrics"]
     promote: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s in result.sessions:
         if s.request in waitlisted:

@@ -72,8 +72,9 @@ def keep_locks(
             kind = inst.requests[lock.request].equipment_type
             teach = [
                 var
-                for (i, k, s, _, t), var in v.teach.items()
+                for (i, k, s, site, t), var in v.teach.items()
                 if i == lock.staff and k == lock.day and s == lock.slot and t == kind
+                and (lock.site is None or site == lock.site)  # at the lock's site, not elsewhere
             ]
             model.add(sum(teach) >= served)
     return locked
