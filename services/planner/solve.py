@@ -165,13 +165,22 @@ def _solve_region(
     bound = min(plain_bound, _strip_bonus(inst, kept, solver))
     proven = status == cp_model.OPTIMAL
     chosen, teachers, moves = v.extract(solver)
-    # second phase: value held, fewer container km, then less pupil travel
+    # second phase: value held, fewer container km, then less pupil travel;
+    # hint every variable from the first phase, and skip it when too short
+    phase2 = seconds * params.secondary_share
+    if phase2 < 0.5:
+        plan = [
+            Booking(o.request, -1, o.kind, o.resource, o.day, o.slot, o.site, o.travel)
+            for o in chosen
+        ]
+        status_text = "OPTIMAL" if proven else "FEASIBLE"
+        return plan, tidy_moves(inst, plan, moves), teachers, status_text, bound
     model.clear_hints()  # type: ignore[no-untyped-call]
-    for var in v.x:
+    for var in [*v.x, *v.served.values(), *v.at.values(), *v.moves.values(), *v.teach.values()]:
         model.add_hint(var, bool(solver.value(var)))
     model.add(value >= best)
     model.minimize(secondary(inst, v))
-    solver2 = make_solver(params, max(0.2, seconds * params.secondary_share))
+    solver2 = make_solver(params, phase2)
     status2 = solver2.solve(model, Reporter(region, "km+travel", params.on_progress))
     if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen, teachers, moves = v.extract(solver2)
@@ -193,6 +202,13 @@ def make_solver(params: SolveParams, seconds: float) -> cp_model.CpSolver:
     solver.parameters.max_time_in_seconds = max(0.05, seconds)
     solver.parameters.num_workers = params.workers
     solver.parameters.random_seed = params.seed
+    # measured (docs/benchmarks.md): a stronger LP relaxation helps this model
+    solver.parameters.linearization_level = 2
+    if seconds < 10:
+        # CP-SAT reports the (complete, valid) hint only after presolve, which
+        # alone took 1.4-5.5 s per region at 800+ requests; with short limits
+        # the search starts from the hint at once instead
+        solver.parameters.cp_model_presolve = False
     return solver
 
 

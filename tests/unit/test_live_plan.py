@@ -72,7 +72,7 @@ def test_insert_respects_existing_plan_and_container_positions() -> None:
     for s in result.sessions:
         confirmed[s.request].append(s)
     live = LivePlan(scenario, confirmed, result.moves)
-    data["requests"].append(request("g", site="far", max_travel_minutes=20, sessions=2))
+    data["requests"].append(request("g", site="far", max_travel_minutes=20))
     more = parse(data)
     placed = live.add(more.requests[-1])
     assert isinstance(placed, list) and {s.site for s in placed} == {"far"}
