@@ -19,4 +19,6 @@ class LogisticsSettings(BaseSettings):
     )
     group_id: str = Field(default="hubplan-logistics", description="Group that holds our offsets.")
     source: str = Field(default="logistics", description="Envelope 'source' of what we produce.")
+    metrics_port: int = Field(default=0, ge=0, description="Prometheus /metrics port (0: none).")
+    metrics_addr: str = Field(default="127.0.0.1", description="Address /metrics binds to.")
     idle_timeout: float = Field(default=1.0, gt=0, description="Seconds per fetch, then re-poll.")

@@ -28,6 +28,7 @@ from schemas.wire import WireError, decode, encode
 from services.logistics.config import LogisticsSettings
 from services.logistics.diff import MoveBook
 from services.logistics.events import LOGISTICS
+from services.logistics.metrics import LogisticsMetrics
 
 log = logging.getLogger("hubplan.logistics")
 
@@ -80,7 +81,10 @@ def handle(
 class LogisticsService:
     """The thin loop around :func:`handle`: assign, replay, emit, commit."""
 
-    def __init__(self, settings: LogisticsSettings) -> None:
+    def __init__(
+        self, settings: LogisticsSettings, metrics: LogisticsMetrics | None = None
+    ) -> None:
+        self.metrics = metrics or LogisticsMetrics()
         self.settings = settings
         self.book = MoveBook()
         self._stop = asyncio.Event()
@@ -126,6 +130,13 @@ class LogisticsService:
                         )
                         if msg.offset < committed[tp]:
                             continue  # replay: state only, listeners had these already
+                        self.metrics.observe(
+                            msg.partition,
+                            msg.offset,
+                            [o.topic for o in out],
+                            [_kind(o) for o in out if o.topic == LOGISTICS],
+                            dead=any(o.topic == DEADLETTER for o in out),
+                        )
                         for o in out:
                             await producer.send_and_wait(o.topic, key=o.key, value=o.value)
                         await consumer.commit({tp: msg.offset + 1})
@@ -150,3 +161,11 @@ class LogisticsService:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self.settings.idle_timeout * 5)
         return []
+
+
+def _kind(o: Outgoing) -> str:
+    """planned / changed / cancelled, from the envelope type (bounded label)."""
+    import json
+
+    kind = str(json.loads(o.value).get("type", "")).split(".")
+    return kind[2] if len(kind) > 2 else "unknown"

@@ -1,0 +1,21 @@
+"""The logistics consumer counts what it handles and the move events it makes."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry
+
+from services.logistics.metrics import LogisticsMetrics
+
+
+def test_counts_plans_and_move_events_by_kind() -> None:
+    m = LogisticsMetrics(CollectorRegistry())
+    m.observe(
+        2, 41, ["hubplan.logistics", "hubplan.logistics"], ["planned", "cancelled"], dead=False
+    )
+    m.observe(2, 42, ["hubplan.deadletter"], [], dead=True)
+    get = m.registry.get_sample_value
+    assert get("hubplan_logistics_plans_total", {"outcome": "ok"}) == 1
+    assert get("hubplan_logistics_plans_total", {"outcome": "dead-letter"}) == 1
+    assert get("hubplan_logistics_move_events_total", {"kind": "planned"}) == 1
+    assert get("hubplan_logistics_move_events_total", {"kind": "cancelled"}) == 1
+    assert get("hubplan_logistics_last_offset", {"partition": "2"}) == 42
