@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from services.broker import EmbeddedKafka
+from services.stack import Stack, StackConfig, default_tokens
+from tests.integration.helpers import SCHOOL_REGIONS
 
 # --- Kafka broker (services.broker) ---------------------------------------
 # One real single-node Kafka for the whole session: starting a JVM per test
@@ -30,3 +33,25 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 # --- end of Kafka broker fixtures -------------------------------------------
+
+
+# --- a running stack (services.stack) ----------------------------------------
+# One per test module: broker shared (kafka_broker), workers and gateway its own.
+
+
+@pytest.fixture(scope="module")
+def stack(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("stack")
+    sites = [f"{r}-{s}" for r in SCHOOL_REGIONS for s in ("near", "hub", "far")]
+    config = StackConfig(
+        data_dir=Path(data_dir),
+        bootstrap=kafka_broker,
+        partitions=6,
+        workers=2,
+        tokens=default_tokens(Path(data_dir), sites),
+        session_timeout=6.0,
+        scheduler_env={"HUBPLAN_OPTIMISER_TIME_LIMIT": "2"},
+    )
+    s = Stack(config).start(on_step=lambda _: None)
+    yield s
+    s.stop()

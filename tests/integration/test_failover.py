@@ -14,7 +14,7 @@ from schemas.scenario import Scenario
 from schemas.schedule import Schedule
 from services.stack import Stack, StackConfig, default_tokens
 from services.validator import validate
-from tests.integration.test_pipeline import decision, headers, load, regional_world, req, submit
+from tests.integration.helpers import decision, headers, load, regional_world, req, submit
 
 pytestmark = pytest.mark.integration
 REGIONS = [f"fo{i}" for i in range(6)]

@@ -10,12 +10,12 @@ from icalendar import Calendar
 
 from services.stack import Stack
 from tests.builders import container
-from tests.integration.test_pipeline import headers, load, regional_world, req, stack  # noqa: F401
+from tests.integration.helpers import headers, load, regional_world, req
 
 pytestmark = pytest.mark.integration
 
 
-def test_orders_feeds_and_pictures_of_a_moved_container(stack: Stack) -> None:  # noqa: F811
+def test_orders_feeds_and_pictures_of_a_moved_container(stack: Stack) -> None:
     region = "lx"
     box = container("lx-box", start_site="lx-depot")
     world = regional_world(region)

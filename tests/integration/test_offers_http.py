@@ -8,13 +8,13 @@ import httpx
 import pytest
 
 from services.stack import Stack
-from tests.integration.test_pipeline import decision, headers, load, req, stack, submit  # noqa: F401
+from tests.integration.helpers import decision, headers, load, req, submit
 
 pytestmark = pytest.mark.integration
 DAY = {"earliest": "2027-01-05", "latest": "2027-01-05"}
 
 
-def _wait(stack: Stack, rid: str, site: str, status: str, detail: str | None = None) -> dict:  # noqa: F811
+def _wait(stack: Stack, rid: str, site: str, status: str, detail: str | None = None) -> dict:
     deadline = time.monotonic() + 30
     while True:
         view = httpx.get(
@@ -29,7 +29,7 @@ def _wait(stack: Stack, rid: str, site: str, status: str, detail: str | None = N
         time.sleep(0.2)
 
 
-def test_accept_an_offer_and_a_stale_offer_is_refused(stack: Stack) -> None:  # noqa: F811
+def test_accept_an_offer_and_a_stale_offer_is_refused(stack: Stack) -> None:
     load(stack, "of")
     for i in range(2):
         assert submit(stack, req("of", f"full{i}", **DAY)).status_code == 202

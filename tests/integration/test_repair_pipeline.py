@@ -14,18 +14,12 @@ from schemas.schedule import Schedule
 from services.planner.disruptions import apply_disruptions
 from services.stack import Stack
 from services.validator import validate
-from tests.integration.test_pipeline import (
-    decision,
-    headers,
-    load,
-    regional_world,
-    req,
-)  # noqa: F401
+from tests.integration.helpers import decision, headers, load, regional_world, req
 
 pytestmark = pytest.mark.integration
 
 
-def test_broken_unit_reschedules_only_its_booking(stack: Stack) -> None:  # noqa: F811
+def test_broken_unit_reschedules_only_its_booking(stack: Stack) -> None:
     region = "rp"
     load(stack, region)
     bodies = [req(region, f"b{i}", earliest="2027-01-05", latest="2027-01-12") for i in range(3)]

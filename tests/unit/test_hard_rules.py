@@ -345,17 +345,37 @@ def test_rule8_locked_instructor_stays_at_the_locked_session() -> None:
     """A lock names its instructor; the model must not send them to another site's
     session in the same slot (and hand the lock to a colleague)."""
     one_day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
-    staff = [{"id": n, "home_site": "hub", "types": ["dry-room"], "parts": ["day"],
-              "max_sessions_per_week": 5} for n in ("ola", "kari")]
+    staff = [
+        {
+            "id": n,
+            "home_site": "hub",
+            "types": ["dry-room"],
+            "parts": ["day"],
+            "max_sessions_per_week": 5,
+        }
+        for n in ("ola", "kari")
+    ]
     data = world(
         equipment=[
             {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]},
             {"id": "dry-2", "type": "dry-room", "site": "near", "seats": 12, "parts": ["day"]},
         ],
         staff=staff,
-        requests=[request("a", site="hub", **one_day), request("b", max_travel_minutes=5, **one_day)],
-        locked=[{"request": "a", "index": 0, "date": "2027-01-05", "slot": "am", "resource": "dry-1",
-                 "staff": "ola", "site": "hub"}],
+        requests=[
+            request("a", site="hub", **one_day),
+            request("b", max_travel_minutes=5, **one_day),
+        ],
+        locked=[
+            {
+                "request": "a",
+                "index": 0,
+                "date": "2027-01-05",
+                "slot": "am",
+                "resource": "dry-1",
+                "staff": "ola",
+                "site": "hub",
+            }
+        ],
     )
     scenario = parse(data)
     for seed in range(6):

@@ -1,0 +1,72 @@
+"""Helpers shared by the integration tests that talk to a running stack."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from services.stack import Stack
+from tests.builders import request, world
+
+SCHOOL_REGIONS = ("flow", "dup", "dlq", "auth", "kill", "rp", "lx", "of")
+
+
+def regional_world(region: str) -> dict[str, Any]:
+    """The builders' tiny world with region-unique ids (tests share the broker)."""
+    data = world()
+    ren = {s["id"]: f"{region}-{s['id']}" for s in data["sites"]}
+    for s in data["sites"]:
+        s["id"], s["region"] = ren[s["id"]], region
+    for e in data["equipment"]:
+        e["id"], e["site"] = f"{region}-{e['id']}", ren[e["site"]]
+    return data
+
+
+def req(region: str, rid: str, site: str = "near", **fields: Any) -> dict[str, Any]:
+    return request(f"{region}-{rid}", site=f"{region}-{site}", **fields)
+
+
+def headers(stack: Stack, role: str, site: str | None = None, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {stack.token(role, site)}", **extra}
+
+
+def load(stack: Stack, region: str, **changes: Any) -> None:
+    data = regional_world(region)
+    data.update(changes)
+    r = httpx.put(
+        f"{stack.gateway_url}/v1/catalogue", json=data, headers=headers(stack, "operator")
+    )
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        got = httpx.get(
+            f"{stack.gateway_url}/v1/regions", headers=headers(stack, "operator")
+        ).json()
+        if any(x["region"] == region and x["plan"] for x in got["regions"]):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"catalogue of {region} never showed up")
+
+
+def submit(stack: Stack, body: dict[str, Any], **extra: str) -> httpx.Response:
+    return httpx.post(
+        f"{stack.gateway_url}/v1/requests",
+        json=body,
+        headers=headers(stack, "school", body["site"], **extra),
+    )
+
+
+def decision(stack: Stack, rid: str, site: str, wait: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + wait
+    while True:
+        r = httpx.get(
+            f"{stack.gateway_url}/v1/requests/{rid}",
+            params={"wait": 5},
+            headers=headers(stack, "school", site),
+            timeout=15,
+        )
+        body = r.json()
+        if r.status_code == 200 and body["status"] != "pending" or time.monotonic() > deadline:
+            return dict(body)
