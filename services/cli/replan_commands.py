@@ -40,6 +40,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument(
         "--frozen-days", type=int, default=2, help="working days not to touch (default 2)"
     )
+    p.add_argument(
+        "--notice-days",
+        type=int,
+        default=5,
+        help="container moves departing within this many working days stay (default 5)",
+    )
     p.add_argument("--time-limit", type=float, default=10.0)
     p.add_argument("--workers", type=int, default=0)
     p.set_defaults(run=cmd_replan)
@@ -53,6 +59,9 @@ def cmd_replan(args: argparse.Namespace) -> int:
         after, withdrawn = apply_disruptions(scenario, events.disruptions, current.container_moves)
     except DisruptionError as exc:
         raise CliError(f"{args.events}: {exc}") from None
+    hit = frozenset(
+        c for c in (getattr(d, "container", None) for d in events.disruptions) if isinstance(c, str)
+    )
     result = repair(
         after,
         current,
@@ -61,6 +70,8 @@ def cmd_replan(args: argparse.Namespace) -> int:
             workers=args.workers,
             frozen_days=args.frozen_days,
             today=args.today,
+            notice_days=args.notice_days,
+            disrupted_containers=hit,
         ),
     )
     schedule = result.plan.to_schedule(f"{scenario.name or 'scenario'} (repaired)")

@@ -81,7 +81,8 @@ def _delayed(data: dict[str, Any], d: ContainerDelayed, moves: Sequence[Containe
             f"container-delayed: no move of '{d.container}' ready before {d.ready}"
         )
     late = max(mine, key=lambda m: m.ready)
-    window = _range(late.ready, d.ready - dt.timedelta(days=1), d.reason)
+    # from departure to the new ready day the container is on the road: no sessions
+    window = _range(late.depart, d.ready - dt.timedelta(days=1), d.reason)
     _unavailable(data["containers"], d.container, window)
 
 

@@ -53,6 +53,8 @@ class RepairParams:
     workers: int = 0
     frozen_days: int = 2
     today: dt.date | None = None  # start of the frozen window (default: horizon start)
+    notice_days: int = 5  # container moves departing within this many working days are locked
+    disrupted_containers: frozenset[str] = frozenset()  # ... unless the container itself is hit
 
 
 @dataclass
@@ -106,8 +108,9 @@ def repair(
     for s in previous:
         before[inst.request_index[s.request]].append(s)
     seed = _seed(inst, kept, before, options_of)
+    fixed = notice_locked_moves(inst, current, params)
     plan, moves, teachers, statuses = _optimise(
-        inst, kept, options_of, before, seed, params, started
+        inst, kept, options_of, before, seed, params, started, fixed
     )
     naming = kept + _unchanged(inst, plan, before, {k.request for k in kept})
     result = assemble_result(
@@ -164,6 +167,28 @@ def _unchanged(
                     )
                 )
                 break
+    return out
+
+
+def notice_locked_moves(inst: Instance, current: Schedule, params: RepairParams) -> list[Move]:
+    """Moves of the plan in force that depart before ``today`` + notice working days.
+
+    Logistics has booked their trucks; repair keeps them, except for a
+    container that is itself disrupted (broken or delayed).
+    """
+    start = params.today or inst.scenario.horizon.start
+    first = bisect.bisect_left(inst.days, start)
+    cutoff = inst.days[min(first + params.notice_days, len(inst.days) - 1)] if inst.days else start
+    out = []
+    for m in current.container_moves:
+        if m.container in params.disrupted_containers or m.container not in inst.box_index:
+            continue
+        if m.depart >= cutoff:
+            continue
+        depart = bisect.bisect_left(inst.days, m.depart)
+        ready = bisect.bisect_left(inst.days, m.ready)
+        if depart < len(inst.days) and ready < len(inst.days):
+            out.append(Move(inst.box_index[m.container], m.from_, m.to, depart, ready))
     return out
 
 
@@ -273,6 +298,7 @@ def _optimise(
     seed: list[Booking],
     params: RepairParams,
     started: float,
+    fixed: list[Move],
 ) -> tuple[list[Booking], list[Move], Teachers, dict[str, str]]:
     regions: dict[str, list[int]] = defaultdict(list)
     for r, req in enumerate(inst.requests):
@@ -282,6 +308,7 @@ def _optimise(
     teachers: Teachers = {}
     statuses: dict[str, str] = {}
     budget = max(0.3, params.time_limit - (time.perf_counter() - started))
+    region_of_box = {b: box.region for b, box in enumerate(inst.boxes)}
     sizes = {g: 1 + sum(len(options_of[r]) for r in rs) for g, rs in regions.items()}
     for region, rs in regions.items():
         wanted = set(rs)
@@ -294,6 +321,7 @@ def _optimise(
             [b for b in seed if b.request in wanted],
             budget * sizes[region] / sum(sizes.values()),
             params,
+            [m for m in fixed if region_of_box[m.box] == region],
         )
         plan += out[0]
         moves += out[1]
@@ -311,11 +339,12 @@ def _region(
     seed: list[Booking],
     seconds: float,
     params: RepairParams,
+    fixed: list[Move],
 ) -> tuple[list[Booking], list[Move], Teachers, str]:
     confirmed = [r for r in requests if r in before]
     if not options:
-        return seed, [], teachers_of(inst, seed), "OPTIMAL"
-    model, v, value = build_model(inst, options, requests, kept)
+        return seed, fixed, teachers_of(inst, seed), "OPTIMAL"
+    model, v, value = build_model(inst, options, requests, kept, fixed)
     costs = [
         _change_cost(inst, o, before[o.request]) if o.request in before else 0 for o in options
     ]
@@ -363,4 +392,4 @@ def _region(
     ]
     if _score(inst, plan, before, confirmed) < _score(inst, seed, before, confirmed):
         return seed, [], teachers_of(inst, seed), "SEED"
-    return plan, tidy_moves(inst, plan, moves), teachers, "OPTIMAL" if proven else "FEASIBLE"
+    return plan, tidy_moves(inst, plan, moves, fixed), teachers, "OPTIMAL" if proven else "FEASIBLE"

@@ -10,7 +10,7 @@ needed and the km do not grow. A trailing trip to an unused stay is dropped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from services.planner.calendar import move_span
 from services.planner.instance import Instance
@@ -19,12 +19,15 @@ from services.planner.model.variables import Move
 from services.planner.options import CONTAINER
 
 
-def tidy_moves(inst: Instance, plan: Sequence[Booking], moves: Sequence[Move]) -> list[Move]:
+def tidy_moves(
+    inst: Instance, plan: Sequence[Booking], moves: Sequence[Move], keep: Collection[Move] = ()
+) -> list[Move]:
+    """``keep``: moves inside the logistics notice period, never cut or merged."""
     out: list[Move] = []
     for b, box in enumerate(inst.boxes):
         mine = sorted((m for m in moves if m.box == b), key=lambda m: m.depart)
         used = sorted((x.day, x.site) for x in plan if x.kind == CONTAINER and x.resource == b)
-        out += _tidy_one(inst, b, box.setup_days, mine, used)
+        out += _tidy_one(inst, b, box.setup_days, mine, used, set(keep))
     return out
 
 
@@ -33,7 +36,12 @@ def _sessions_between(used: list[tuple[int, str]], site: str, first: int, last: 
 
 
 def _tidy_one(
-    inst: Instance, b: int, setup: int, moves: list[Move], used: list[tuple[int, str]]
+    inst: Instance,
+    b: int,
+    setup: int,
+    moves: list[Move],
+    used: list[tuple[int, str]],
+    keep: set[Move],
 ) -> list[Move]:
     horizon = len(inst.days)
     changed = True
@@ -41,6 +49,8 @@ def _tidy_one(
         changed = False
         for i, move in enumerate(moves):
             nxt = moves[i + 1] if i + 1 < len(moves) else None
+            if move in keep or (nxt is not None and nxt in keep):
+                continue
             stay_end = nxt.depart - 1 if nxt else horizon - 1
             if _sessions_between(used, move.target, move.ready, stay_end):
                 continue

@@ -146,12 +146,21 @@ def wire(s: SchedulerApp) -> None:
             rt.solving = True
             today = dt.date.today().isoformat()
             scenario_json, current_json = repair_input(rt, s.settings.frozen_days, dt.date.today())
+            hit = tuple((sched.store.regions.get(region) or {}).get("repair_containers", []))
             asyncio.ensure_future(
-                run_repair_job(region, rt.version, rt.repair, scenario_json, current_json, today)
+                run_repair_job(
+                    region, rt.version, rt.repair, scenario_json, current_json, today, hit
+                )
             )
 
     async def run_repair_job(
-        region: str, version: int, cause: str, scenario_json: str, current_json: str, today: str
+        region: str,
+        version: int,
+        cause: str,
+        scenario_json: str,
+        current_json: str,
+        today: str,
+        disrupted: tuple[str, ...] = (),
     ) -> None:
         if "pool" not in pool:
             pool["pool"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optimiser")
@@ -165,6 +174,7 @@ def wire(s: SchedulerApp) -> None:
                 s.settings.repair_time_limit,
                 s.settings.frozen_days,
                 today,
+                disrupted,
             )
             m.solver.labels(region).observe(result["seconds"])
             proposal = RepairProposed(

@@ -33,7 +33,11 @@ def solve_snapshot(
     locked = {lock.request for lock in scenario.locked}
     # defence in depth: apply nothing the independent validator would reject
     problems = validate(scenario, result.to_schedule(scenario.name or "snapshot"))
-    safe = not result.displaced and locked <= served and not [p for p in problems if p.rule != "metrics"]
+    safe = (
+        not result.displaced
+        and locked <= served
+        and not [p for p in problems if p.rule != "metrics"]
+    )
     promote: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s in result.sessions:
         if s.request in waitlisted:

@@ -71,6 +71,9 @@ def on_disruption(sched: Scheduler, event: Envelope, p: DisruptionReported) -> O
     )
     meta = dict(sched.store.regions.get(p.region) or {})
     meta["repair"] = "; ".join(x for x in (meta.get("repair"), describe(p)) if x)
+    box = getattr(p.disruption, "container", None)
+    if isinstance(box, str):  # its own moves may change despite the notice period
+        meta["repair_containers"] = sorted({*meta.get("repair_containers", []), box})
     sched.store.regions[p.region] = meta
     sched.cache.pop(p.region, None)
     rt = sched.runtime(p.region)
@@ -105,7 +108,12 @@ def repair_input(rt: RegionRuntime, frozen_days: int, today: dt.date) -> tuple[s
 
 
 def run_repair(
-    scenario_json: str, current_json: str, seconds: float, frozen_days: int, today: str
+    scenario_json: str,
+    current_json: str,
+    seconds: float,
+    frozen_days: int,
+    today: str,
+    disrupted: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Plain JSON in and out (runs in an executor)."""
     from schemas.scenario import Scenario
@@ -116,7 +124,13 @@ def run_repair(
     result = repair(
         scenario,
         current,
-        RepairParams(time_limit=seconds, workers=1, frozen_days=frozen_days, today=start),
+        RepairParams(
+            time_limit=seconds,
+            workers=1,
+            frozen_days=frozen_days,
+            today=start,
+            disrupted_containers=frozenset(disrupted),
+        ),
     )
     touched = {c.request for c in result.changes}
     sessions: dict[str, list[dict[str, Any]]] = {r: [] for r in touched if r not in result.lost}
@@ -174,6 +188,7 @@ def on_repair(sched: Scheduler, p: RepairProposed) -> Outcome:
     meta = dict(sched.store.regions.get(p.region) or {})
     meta["moves"] = [m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in p.moves]
     meta.pop("repair", None)
+    meta.pop("repair_containers", None)
     sched.store.regions[p.region] = meta
     sched.cache.pop(p.region, None)
     rt = sched.runtime(p.region)

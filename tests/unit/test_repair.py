@@ -176,3 +176,89 @@ def test_ill_instructor_is_replaced_and_nothing_else_moves() -> None:
     hers = [x for x in before.sessions if x.staff == s.staff and x.date == s.date]
     assert [c.kind for c in result.changes] == ["instructor"] * len(hers)
     assert all(c.new is not None and c.new.staff != s.staff for c in result.changes)
+
+
+def test_delayed_container_shifts_its_sessions_and_its_trip() -> None:
+    """A late truck moves its container's sessions; logistics sees the trip change."""
+    from services.logistics.diff import diff_moves
+    from tests.builders import container
+
+    data = world(
+        horizon={"start": "2027-01-04", "end": "2027-01-29"},
+        containers=[container("box-1")],
+        requests=[request("f", site="far", max_travel_minutes=20, latest="2027-01-29")],
+    )
+    before = _planned(data)
+    (trip,) = before.container_moves
+    late = trip.ready + dt.timedelta(days=7)
+    result = _disrupt(
+        data,
+        before,
+        {"kind": "container-delayed", "container": "box-1", "ready": str(late)},
+        today=dt.date(2027, 1, 4),
+        frozen_days=0,
+    )
+    # no session in the window the late truck covers (it left, it is not there yet)
+    assert not [s for s in result.plan.sessions if trip.depart <= s.date < late]
+    events = diff_moves(before.container_moves, result.plan.moves, region="r", version=2)
+    assert events and all(e.container == "box-1" for e in events)
+
+
+def test_moves_inside_the_notice_period_are_kept() -> None:
+    """A trip logistics has already booked (departing within 5 working days) stays, even
+    when the repaired plan would not need it; one further out may go."""
+    from schemas.schedule import ContainerMove
+    from tests.builders import container
+
+    data = world(containers=[container("box-1")], requests=[request("a")])
+    before = _planned(data)
+    booked = ContainerMove.model_validate(
+        {
+            "container": "box-1",
+            "from": "depot",
+            "to": "far",
+            "depart": "2027-01-05",
+            "ready": "2027-01-07",
+            "km": 184.3,
+        },
+        strict=False,
+    )
+    later = ContainerMove.model_validate(
+        {
+            "container": "box-1",
+            "from": "far",
+            "to": "depot",
+            "depart": "2027-01-13",
+            "ready": "2027-01-15",
+            "km": 184.3,
+        },
+        strict=False,
+    )
+    current = before.model_copy(update={"container_moves": [booked, later]})
+    result = _disrupt(
+        data,
+        current,
+        {"kind": "site-closed", "site": "near", "from": "2027-01-14", "to": "2027-01-14"},
+        today=dt.date(2027, 1, 4),
+        frozen_days=0,
+    )
+
+    def trips(moves: list[ContainerMove]) -> set[tuple[object, ...]]:
+        return {(m.container, m.from_, m.to, m.depart, m.ready) for m in moves}
+
+    assert trips([booked]) <= trips(result.plan.moves)
+    assert not trips([later]) & trips(result.plan.moves)  # outside the notice period: cut
+    hit = _disrupt(
+        data,
+        current,
+        {
+            "kind": "container-broken",
+            "container": "box-1",
+            "from": "2027-01-20",
+            "to": "2027-01-20",
+        },
+        today=dt.date(2027, 1, 4),
+        frozen_days=0,
+        disrupted_containers=frozenset({"box-1"}),
+    )
+    assert not trips([booked]) & trips(hit.plan.moves)  # the container itself was hit: re-planned

@@ -17,7 +17,7 @@ from services.planner.ledger import Booking
 from services.planner.locks import KeptLock
 from services.planner.model import rules
 from services.planner.model.objective import served_value
-from services.planner.model.variables import PlanVars
+from services.planner.model.variables import Move, PlanVars
 from services.planner.options import Option
 
 HARD_RULES = (
@@ -30,9 +30,14 @@ HARD_RULES = (
 
 
 def build_model(
-    inst: Instance, options: Sequence[Option], requests: Sequence[int], kept: Sequence[KeptLock]
+    inst: Instance,
+    options: Sequence[Option],
+    requests: Sequence[int],
+    kept: Sequence[KeptLock],
+    fixed_moves: Sequence[Move] = (),
 ) -> tuple[cp_model.CpModel, PlanVars, cp_model.LinearExpr]:
-    """The model for ``requests`` (one region), their options and kept locks."""
+    """The model for ``requests`` (one region), their options, kept locks and moves
+    that must happen (inside the logistics notice period)."""
     model = cp_model.CpModel()
     x = [
         model.new_bool_var(
@@ -41,9 +46,12 @@ def build_model(
         for o in options
     ]
     served = {r: model.new_bool_var(f"served_{inst.requests[r].id}") for r in requests}
-    v = PlanVars(options=list(options), x=x, served=served)
+    v = PlanVars(options=list(options), x=x, served=served, fixed_moves=list(fixed_moves))
     for rule in HARD_RULES:
         rule(model, inst, v)
+    for move in fixed_moves:
+        if move in v.moves:
+            model.add(v.moves[move] == 1)
     locked = keep_locks(model, inst, v, kept)
     value = served_value(inst, v, locked)
     model.maximize(value)
@@ -73,7 +81,10 @@ def keep_locks(
             teach = [
                 var
                 for (i, k, s, site, t), var in v.teach.items()
-                if i == lock.staff and k == lock.day and s == lock.slot and t == kind
+                if i == lock.staff
+                and k == lock.day
+                and s == lock.slot
+                and t == kind
                 and (lock.site is None or site == lock.site)  # at the lock's site, not elsewhere
             ]
             model.add(sum(teach) >= served)

@@ -80,6 +80,8 @@ def container_positions(model: cp_model.CpModel, inst: Instance, v: PlanVars) ->
         if o.kind == CONTAINER:
             pads_used[o.resource].add(o.site)
             sessions[(o.resource, o.day, o.slot, o.site)].append(var)
+    for m in v.fixed_moves:  # a fixed move's ends are places the container can be
+        pads_used[m.box] |= {m.origin, m.target}
     for b, box in enumerate(inst.boxes):
         if b in pads_used:
             _flow(model, inst, v, b, box, sorted(pads_used[b] | {box.start_site}))

@@ -34,6 +34,8 @@ class PlanVars:
     moves: dict[Move, cp_model.IntVar] = field(default_factory=dict)
     teach: dict[tuple[int, int, int, str, str], cp_model.IntVar] = field(default_factory=dict)
     """teach[(instructor, day, slot, site, type)]: the instructor teaches such a session."""
+    fixed_moves: list[Move] = field(default_factory=list)
+    """Moves that must happen (inside the logistics notice period)."""
 
     def extract(
         self, solver: cp_model.CpSolver
