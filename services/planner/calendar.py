@@ -57,6 +57,15 @@ def ready_index(depart_index: int, truck_minutes: float, setup_days: int) -> int
     return depart_index + move_span(truck_minutes, setup_days)
 
 
+def notice_cutoff(scenario: Scenario, today: dt.date, working: int) -> dt.date:
+    """The first date after ``working`` working days counted from ``today``.
+
+    Container trips departing before it are inside the logistics notice period.
+    """
+    days = [d for d in working_days(scenario) if d >= today]
+    return days[working] if working < len(days) else scenario.horizon.end + dt.timedelta(days=1)
+
+
 def iso_week(day: dt.date) -> tuple[int, int]:
     year, week, _ = day.isocalendar()
     return (year, week)

@@ -6,6 +6,7 @@ handed out, locks first so a kept lock keeps its unit, index and instructor.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -91,6 +92,19 @@ def sessions_of(inst: Instance, plan: Sequence[Booking]) -> list[Session]:
         for b in plan
     ]
     return sorted(rows, key=lambda s: (s.date, s.slot, s.site, s.resource))
+
+
+def model_moves(inst: Instance, moves: Sequence[ContainerMove]) -> list[Move]:
+    """Schedule moves as model arcs (skipping any that fall outside the horizon)."""
+    out = []
+    for m in moves:
+        if m.container not in inst.box_index:
+            continue
+        depart = bisect.bisect_left(inst.days, m.depart)
+        ready = bisect.bisect_left(inst.days, m.ready)
+        if ready < len(inst.days) and inst.days[depart] == m.depart:
+            out.append(Move(inst.box_index[m.container], m.from_, m.to, depart, ready))
+    return out
 
 
 def moves_of(inst: Instance, moves: Sequence[Move]) -> list[ContainerMove]:

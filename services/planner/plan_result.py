@@ -27,6 +27,7 @@ class SolveParams:
     secondary_share: float = 0.25  # of each region's time, for km and travel
     baseline_only: bool = False  # return the FCFS plan (``--baseline fcfs``)
     fair_share: bool = False  # max-min of the schools' served shares before total value
+    fixed_moves: tuple[ContainerMove, ...] = ()  # trips that must happen (notice period)
     on_progress: Callable[[Progress], None] | None = None
 
 

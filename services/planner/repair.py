@@ -29,6 +29,8 @@ from ortools.sat.python import cp_model
 
 from schemas.scenario import LockedSession, Scenario
 from schemas.schedule import Schedule, Session
+from services.planner.calendar import notice_cutoff
+from services.planner.finalize import model_moves
 from services.planner.greedy import seed_order, served_requests
 from services.planner.instance import Instance, build_instance
 from services.planner.ledger import Booking
@@ -171,25 +173,19 @@ def _unchanged(
 
 
 def notice_locked_moves(inst: Instance, current: Schedule, params: RepairParams) -> list[Move]:
-    """Moves of the plan in force that depart before ``today`` + notice working days.
+    """Moves of the plan in force that depart inside the notice period.
 
     Logistics has booked their trucks; repair keeps them, except for a
     container that is itself disrupted (broken or delayed).
     """
-    start = params.today or inst.scenario.horizon.start
-    first = bisect.bisect_left(inst.days, start)
-    cutoff = inst.days[min(first + params.notice_days, len(inst.days) - 1)] if inst.days else start
-    out = []
-    for m in current.container_moves:
-        if m.container in params.disrupted_containers or m.container not in inst.box_index:
-            continue
-        if m.depart >= cutoff:
-            continue
-        depart = bisect.bisect_left(inst.days, m.depart)
-        ready = bisect.bisect_left(inst.days, m.ready)
-        if depart < len(inst.days) and ready < len(inst.days):
-            out.append(Move(inst.box_index[m.container], m.from_, m.to, depart, ready))
-    return out
+    today = params.today or inst.scenario.horizon.start
+    cutoff = notice_cutoff(inst.scenario, today, params.notice_days)
+    booked = [
+        m
+        for m in current.container_moves
+        if m.depart < cutoff and m.container not in params.disrupted_containers
+    ]
+    return model_moves(inst, booked)
 
 
 def _unique(locks: list[LockedSession]) -> list[LockedSession]:

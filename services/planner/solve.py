@@ -22,6 +22,7 @@ from ortools.sat.python import cp_model
 
 from schemas.scenario import Scenario
 from services.planner.fairness import add_min_share, servable_alone
+from services.planner.finalize import model_moves
 from services.planner.greedy import fcfs_order, seed_order
 from services.planner.instance import Instance, build_instance
 from services.planner.ledger import Booking
@@ -140,7 +141,9 @@ def _solve_region(
     plain_bound = float(sum(inst.requests[r].value for r in requests))
     if not options:
         return seed, [], seed_teachers, "OPTIMAL", 0.0
-    model, v, value = build_model(inst, options, requests, kept)
+    wanted_boxes = {b for b, box in enumerate(inst.boxes) if box.region == region}
+    fixed = [m for m in model_moves(inst, params.fixed_moves) if m.box in wanted_boxes]
+    model, v, value = build_model(inst, options, requests, kept, fixed)
     add_hint(model, inst, v, seed)
     fair = params.fair_share
     if fair:  # first the smallest school share, then total value with it held
@@ -174,7 +177,7 @@ def _solve_region(
             for o in chosen
         ]
         status_text = "OPTIMAL" if proven else "FEASIBLE"
-        return plan, tidy_moves(inst, plan, moves), teachers, status_text, bound
+        return plan, tidy_moves(inst, plan, moves, fixed), teachers, status_text, bound
     model.clear_hints()  # type: ignore[no-untyped-call]
     for var in [*v.x, *v.served.values(), *v.at.values(), *v.moves.values(), *v.teach.values()]:
         model.add_hint(var, bool(solver.value(var)))
@@ -187,7 +190,7 @@ def _solve_region(
     plan = [
         Booking(o.request, -1, o.kind, o.resource, o.day, o.slot, o.site, o.travel) for o in chosen
     ]
-    moves = tidy_moves(inst, plan, moves)
+    moves = tidy_moves(inst, plan, moves, fixed)
     return plan, moves, teachers, "OPTIMAL" if proven else "FEASIBLE", bound
 
 

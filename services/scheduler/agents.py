@@ -20,6 +20,7 @@ from faust.exceptions import FaustError
 from schemas.events import DEADLETTER, INTAKE, DeadLettered, PlanProposed, RepairProposed, envelope
 from schemas.schedule import ContainerMove, Session
 from schemas.wire import WireError, decode, encode
+from services.planner.calendar import notice_cutoff
 from services.scheduler.app import SchedulerApp
 from services.scheduler.handlers import Outcome
 from services.scheduler.optimiser import dumps, solve_snapshot
@@ -130,8 +131,14 @@ def wire(s: SchedulerApp) -> None:
             if now - rt.changed_at < s.settings.optimiser_debounce:
                 continue
             rt.solving, rt.dirty = True, False
+            scenario = snapshot(rt)
+            today = max(dt.date.today(), scenario.horizon.start)
+            cutoff = notice_cutoff(scenario, today, s.settings.notice_days)
+            booked = [
+                m.model_dump(mode="json", by_alias=True) for m in rt.moves if m.depart < cutoff
+            ]
             asyncio.ensure_future(
-                run_optimiser(region, rt.version, dumps(snapshot(rt)), sorted(rt.waitlist))
+                run_optimiser(region, rt.version, dumps(scenario), sorted(rt.waitlist), booked)
             )
 
     @app.timer(interval=0.2)
@@ -198,7 +205,7 @@ def wire(s: SchedulerApp) -> None:
                 rt.solving = False
 
     async def run_optimiser(
-        region: str, version: int, scenario_json: str, waitlisted: list[str]
+        region: str, version: int, scenario_json: str, waitlisted: list[str], booked: list[Any]
     ) -> None:
         if "pool" not in pool:
             # A thread (STYLE.md 6 allows either): CP-SAT releases the GIL while it
@@ -215,6 +222,7 @@ def wire(s: SchedulerApp) -> None:
                 s.settings.optimiser_time_limit,
                 s.settings.optimiser_workers,
                 s.settings.fair_share,
+                booked,
             )
             m.observe_solver(region, result, s.settings.optimiser_time_limit)
             if result["promote"]:

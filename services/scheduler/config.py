@@ -36,6 +36,9 @@ class SchedulerSettings(BaseSettings):
     fair_share: bool = Field(
         default=False, description="Optimiser policy: raise the worst-served school's share first."
     )
+    notice_days: int = Field(
+        default=5, ge=0, description="Working days ahead in which booked container trips stay."
+    )
     repair_time_limit: float = Field(default=2.0, gt=0, description="CP-SAT seconds per repair.")
     frozen_days: int = Field(
         default=2, ge=0, description="Working days from today a repair never touches."

@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from schemas.scenario import Scenario
+from schemas.schedule import ContainerMove
 from services.planner.solve import SolveParams, solve
 from services.validator import validate
 
@@ -23,12 +24,18 @@ def solve_snapshot(
     seconds: float,
     workers: int,
     fair_share: bool = False,
+    booked_moves: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Plain JSON in, plain JSON out (it crosses a process boundary)."""
+    """Plain JSON in, plain JSON out (it crosses a process boundary).
+
+    ``booked_moves``: trips inside the logistics notice period; they must stay.
+    """
     scenario = Scenario.model_validate_json(scenario_json)
-    result = solve(
-        scenario, SolveParams(time_limit=seconds, workers=workers, fair_share=fair_share)
+    fixed = tuple(ContainerMove.model_validate(m, strict=False) for m in booked_moves or [])
+    params = SolveParams(
+        time_limit=seconds, workers=workers, fair_share=fair_share, fixed_moves=fixed
     )
+    result = solve(scenario, params)
     served = {s.request for s in result.sessions}
     locked = {lock.request for lock in scenario.locked}
     # defence in depth: apply nothing the independent validator would reject

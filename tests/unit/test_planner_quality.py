@@ -286,3 +286,19 @@ def test_fair_share_raises_the_worst_served_school() -> None:
     } == {"n2", "h1"}
     assert fair.lowest_share == 0.5 and fair.fairness_gini < plain.fairness_gini
     assert validate(scenario, fair.to_schedule("fair")) == []
+
+
+def test_solve_keeps_booked_container_trips() -> None:
+    """Trips inside the notice period are fixed for the optimiser too."""
+    from schemas.schedule import ContainerMove
+
+    data = world(containers=[container()], requests=[request("a")])
+    booked = ContainerMove.model_validate(
+        {"container": "box-1", "from": "depot", "to": "far", "depart": "2027-01-05",
+         "ready": "2027-01-07", "km": 184.3}, strict=False)
+    scenario = parse(data)
+    result = solve(scenario, SolveParams(time_limit=3, workers=2, fixed_moves=(booked,)))
+    assert [(m.from_, m.to, m.depart) for m in result.moves] == [("depot", "far", booked.depart)]
+    assert validate(scenario, result.to_schedule("t")) == []
+    free = solve(scenario, SolveParams(time_limit=3, workers=2))
+    assert free.moves == []  # without the booking the trip is pointless
