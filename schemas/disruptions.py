@@ -46,6 +46,13 @@ class SiteClosed(_Window):
     site: Id
 
 
+class PadUnavailable(_Window):
+    """A site's container pad is out of use (works, flooding): no container there then."""
+
+    kind: Literal["pad-unavailable"]
+    site: Id
+
+
 class ContainerDelayed(Strict):
     """The truck is late: the container is ready at its destination only on ``ready``."""
 
@@ -88,6 +95,7 @@ Disruption = Annotated[
     | ContainerBroken
     | InstructorUnavailable
     | SiteClosed
+    | PadUnavailable
     | ContainerDelayed
     | ResourceAdded
     | ResourceRemoved

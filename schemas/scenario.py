@@ -61,6 +61,11 @@ class Site(Strict):
     region: Id = Field(default="default", description="Independent planning unit.")
     calendar: Id | None = Field(default=None, description="Key into `calendars`.")
     container_pad: bool = Field(description="Whether a container lab may stand here.")
+    pad_unavailable: list[DateRange] = Field(
+        default_factory=list,
+        description="Dates the pad cannot take a container (project addition): no arrival, "
+        "no sessions in a container there.",
+    )
 
 
 class Travel(Strict):

@@ -27,7 +27,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         description="What-if and repair: 'what if container 2 breaks in week 9?'. EVENTS is "
         '{"disruptions": [{"kind": "equipment-unavailable", "equipment": "...", "from": "...", '
         '"to": "..."}, ...]} with kinds equipment-unavailable, container-broken, '
-        "container-delayed, instructor-unavailable, site-closed, resource-added, "
+        "container-delayed, instructor-unavailable, site-closed, pad-unavailable, resource-added, "
         "resource-removed, booking-cancelled.",
     )
     p.add_argument("scenario")

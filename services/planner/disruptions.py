@@ -18,6 +18,7 @@ from schemas.disruptions import (
     Disruption,
     EquipmentUnavailable,
     InstructorUnavailable,
+    PadUnavailable,
     ResourceAdded,
     ResourceRemoved,
     SiteClosed,
@@ -51,6 +52,11 @@ def apply_disruptions(
             _delayed(data, d, moves)
         elif isinstance(d, SiteClosed):
             _site_closed(data, d)
+        elif isinstance(d, PadUnavailable):
+            site = next((s for s in data["sites"] if s["id"] == d.site), None)
+            if site is None or not site.get("container_pad"):
+                raise DisruptionError(f"pad-unavailable: '{d.site}' has no container pad")
+            site.setdefault("pad_unavailable", []).append(_range(d.from_, d.to, d.reason))
         elif isinstance(d, ResourceAdded):
             _added(data, d)
         elif isinstance(d, ResourceRemoved):

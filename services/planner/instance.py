@@ -70,6 +70,7 @@ class Instance:
     sites: dict[str, Site]
     region_of_site: dict[str, str]
     site_closed: dict[str, frozenset[int]]
+    pad_blocked: dict[str, frozenset[int]]  # days a site's pad takes no container
     pools: list[Pool]
     pool_of_unit: dict[str, int]
     boxes: list[Box]
@@ -175,6 +176,7 @@ def build_instance(scenario: Scenario) -> Instance:
         sites=sites,
         region_of_site=region_of_site,
         site_closed=site_closed,
+        pad_blocked={s.id: _blocked(days, s.pad_unavailable) for s in scenario.sites},
         pools=pools,
         pool_of_unit=pool_of_unit,
         boxes=boxes,

@@ -124,7 +124,7 @@ def candidates(
             minutes = inst.travel.car_minutes(req.site, pad)
             if minutes > req.max_travel_minutes:
                 continue
-            days = usable(pad, box.blocked, first)
+            days = usable(pad, box.blocked | inst.pad_blocked[pad], first)
             if days:
                 out.append(Candidate(CONTAINER, b, pad, minutes, days))
     return out

@@ -86,6 +86,8 @@ class _Checker:
             where = positions.get(c.id, {}).get(s.date, "?")
             if where != s.site:
                 self.bad("5", f"{tag}: {c.id} is at {where or 'in transit'} that day, not {s.site}")
+            if any(r.from_ <= s.date <= r.to for r in self.site[s.site].pad_unavailable):
+                self.bad("6", f"{tag}: the pad at {s.site} is unavailable that day")
         else:
             self.bad("structure", f"{tag}: unknown resource {s.resource}")
             return
@@ -149,6 +151,8 @@ class _Checker:
             return
         if not self.site[m.to].container_pad:
             self.bad("6", f"{box} moves to {m.to}, which has no container pad")
+        if any(r.from_ <= m.ready <= r.to for r in self.site[m.to].pad_unavailable):
+            self.bad("6", f"{box} arrives at {m.to} on {m.ready}, when its pad is unavailable")
         if not self.cal.is_working(m.depart):
             self.bad("6", f"{box} departs on {m.depart}, not a working day")
             return

@@ -383,3 +383,29 @@ def test_rule8_locked_instructor_stays_at_the_locked_session() -> None:
         assert validate(scenario, result.to_schedule("t")) == []
         a = next(s for s in result.sessions if s.request == "a")
         assert a.staff == "ola"
+
+
+def test_rule6_unavailable_pad_takes_no_container() -> None:
+    """A pad under works (pad-unavailable) gets no arrival and no container session."""
+    from tests.builders import container
+
+    sites = world()["sites"]
+    for s in sites:
+        if s["id"] == "far":
+            s["pad_unavailable"] = [{"from": "2027-01-04", "to": "2027-01-12", "reason": "works"}]
+    data = world(
+        sites=sites,
+        containers=[container()],
+        requests=[request("f", site="far", max_travel_minutes=20)],
+    )
+    result, sch = plan(data)
+    assert result.unserved == []
+    assert all(s.date > dt.date(2027, 1, 12) for s in sch.sessions)
+    assert all(m.ready > dt.date(2027, 1, 12) for m in sch.container_moves)
+    raw = sch.model_dump(mode="json", by_alias=True, exclude_none=True)
+    raw["sessions"][0]["date"] = "2027-01-08"
+    raw["container_moves"][0]["depart"], raw["container_moves"][0]["ready"] = (
+        "2027-01-04",
+        "2027-01-06",
+    )
+    assert "6" in {v.rule for v in validate(parse(data), schedule(raw))}

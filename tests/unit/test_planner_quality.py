@@ -294,8 +294,16 @@ def test_solve_keeps_booked_container_trips() -> None:
 
     data = world(containers=[container()], requests=[request("a")])
     booked = ContainerMove.model_validate(
-        {"container": "box-1", "from": "depot", "to": "far", "depart": "2027-01-05",
-         "ready": "2027-01-07", "km": 184.3}, strict=False)
+        {
+            "container": "box-1",
+            "from": "depot",
+            "to": "far",
+            "depart": "2027-01-05",
+            "ready": "2027-01-07",
+            "km": 184.3,
+        },
+        strict=False,
+    )
     scenario = parse(data)
     result = solve(scenario, SolveParams(time_limit=3, workers=2, fixed_moves=(booked,)))
     assert [(m.from_, m.to, m.depart) for m in result.moves] == [("depot", "far", booked.depart)]

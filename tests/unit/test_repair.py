@@ -262,3 +262,31 @@ def test_moves_inside_the_notice_period_are_kept() -> None:
         disrupted_containers=frozenset({"box-1"}),
     )
     assert not trips([booked]) & trips(hit.plan.moves)  # the container itself was hit: re-planned
+
+
+def test_pad_unavailable_moves_the_container_session() -> None:
+    from tests.builders import container
+
+    data = world(
+        horizon={"start": "2027-01-04", "end": "2027-01-29"},
+        containers=[container("box-1")],
+        requests=[request("f", site="far", max_travel_minutes=20, latest="2027-01-29")],
+    )
+    before = _planned(data)
+    (s,) = before.sessions
+    result = _disrupt(
+        data,
+        before,
+        {
+            "kind": "pad-unavailable",
+            "site": "far",
+            "from": str(s.date),
+            "to": str(s.date),
+            "reason": "works on the pad",
+        },
+        today=dt.date(2027, 1, 4),
+        frozen_days=0,
+        disrupted_containers=frozenset({"box-1"}),
+    )
+    assert result.lost == [] and [c.kind for c in result.changes] == ["date"]
+    assert result.plan.sessions[0].date != s.date

@@ -105,6 +105,8 @@ def _flow(
                     continue
                 span = move_span(inst.travel.truck_minutes(p, q), box.setup_days)
                 for depart in range(horizon - span):
+                    if depart + span in inst.pad_blocked[q]:
+                        continue  # the pad cannot take the container that day
                     move = Move(b, p, q, depart, depart + span)
                     var = model.new_bool_var(f"move_{box.id}_{p}_{q}_{depart}")
                     v.moves[move] = var
