@@ -59,6 +59,7 @@ class Stack:
     broker_note: str = ""
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     gateway: subprocess.Popen[bytes] | None = None
+    logistics: subprocess.Popen[bytes] | None = None
     gateway_url: str = ""
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     worker_metrics: list[int] = field(default_factory=list)
@@ -91,6 +92,7 @@ class Stack:
             raise StackError(f"{exc}; see {cfg.data_dir}/worker-*.log") from None
         on_step(f"started {cfg.workers} scheduler worker(s)")
         self._start_gateway()
+        self._start_logistics()
         on_step(f"gateway at {self.gateway_url}")
         if cfg.prometheus is not None:
             try:
@@ -134,6 +136,21 @@ class Stack:
             self.worker_metrics.append(port)
         return proc
 
+    def _start_logistics(self) -> None:
+        """The consumer that turns plan changes into move events for logistics staff."""
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "HUBPLAN_LOGISTICS_METRICS_PORT": str(free_port()),
+        }
+        log = open(self.config.data_dir / "logistics.log", "ab")  # noqa: SIM115 - owned by the child
+        self.logistics = subprocess.Popen(
+            [sys.executable, "-m", "services.logistics"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
     def _start_gateway(self) -> None:
         cfg = self.config
         port = cfg.gateway_port or free_port()
@@ -172,7 +189,8 @@ class Stack:
         if self.prometheus is not None:
             self.prometheus.stop()
             self.prometheus = None
-        procs = [p for p in [self.gateway, *self.workers] if p is not None and p.poll() is None]
+        running = [self.logistics, self.gateway, *self.workers]
+        procs = [p for p in running if p is not None and p.poll() is None]
         for p in procs:
             p.send_signal(signal.SIGTERM)
         for p in procs:
