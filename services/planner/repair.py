@@ -57,6 +57,7 @@ class RepairParams:
     today: dt.date | None = None  # start of the frozen window (default: horizon start)
     notice_days: int = 5  # container moves departing within this many working days are locked
     disrupted_containers: frozenset[str] = frozenset()  # ... unless the container itself is hit
+    shortcut: bool = False  # return the seed when it provably keeps everything at least cost
 
 
 @dataclass
@@ -111,9 +112,21 @@ def repair(
         before[inst.request_index[s.request]].append(s)
     seed = _seed(inst, kept, before, options_of)
     fixed = notice_locked_moves(inst, current, params)
-    plan, moves, teachers, statuses = _optimise(
-        inst, kept, options_of, before, seed, params, started, fixed
-    )
+    if (
+        params.shortcut
+        and not fixed
+        and not current.container_moves
+        and _seed_is_optimal(inst, seed, before, options_of)
+    ):
+        # nothing to search: every served request kept, each broken session moved as
+        # little as it possibly could; promotions are left to the background optimiser
+        plan = seed
+        moves: list[Move] = []
+        teachers, statuses = teachers_of(inst, seed), {"all": "OPTIMAL"}
+    else:
+        plan, moves, teachers, statuses = _optimise(
+            inst, kept, options_of, before, seed, params, started, fixed
+        )
     naming = kept + _unchanged(inst, plan, before, {k.request for k in kept})
     result = assemble_result(
         inst,
@@ -214,6 +227,43 @@ def _seed(
     broken = [r for r in before if r not in whole]
     others = [r for r in seed_order(inst, [len(o) for o in options_of]) if r not in before]
     return constructive_plan(inst, valid, broken + others)
+
+
+def _seed_is_optimal(
+    inst: Instance,
+    seed: list[Booking],
+    before: dict[int, list[Session]],
+    options_of: list[list[Option]],
+) -> bool:
+    """True when the seed keeps every served request and each session it changed
+    could not have changed less (a lower bound from the options, ignoring others)."""
+    confirmed = list(before)
+    score_keep, score_change = _score(inst, seed, before, confirmed)
+    if score_keep < len(confirmed):
+        return False
+    floor = 0
+    for r, sessions in before.items():
+        exact = {
+            (b.day, b.slot, b.site)
+            for b in seed
+            if b.request == r
+            and any(
+                (inst.days[b.day], inst.slot_ids[b.slot], b.site, b.unit or "")
+                == (s.date, s.slot, s.site, s.resource)
+                for s in sessions
+            )
+        }
+        held = {day for day, _, _ in exact}
+        for s in sessions:
+            k = bisect.bisect_left(inst.days, s.date)
+            if k < len(inst.days) and (k, inst.slot_ids.index(s.slot), s.site) in exact:
+                continue  # kept as it was
+            # this session had to change: the cheapest option on a day not already held
+            floor += min(
+                (_change_cost(inst, o, sessions) for o in options_of[r] if o.day not in held),
+                default=SITE,
+            )
+    return -score_change <= floor
 
 
 def _reindex(inst: Instance, kept: list[KeptLock]) -> list[KeptLock]:

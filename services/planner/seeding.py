@@ -47,6 +47,7 @@ def constructive_plan(inst: Instance, kept: Sequence[KeptLock], order: list[int]
             site,
             travel,
             lock.staff,
+            lock.unit,
         )
         if inst.staff is not None and b.staff is None:
             b.staff = ledger.pick_staff(_as_option(b))

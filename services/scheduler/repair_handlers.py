@@ -130,6 +130,7 @@ def run_repair(
             frozen_days=frozen_days,
             today=start,
             disrupted_containers=frozenset(disrupted),
+            shortcut=True,  # the background optimiser promotes the waitlist right after
         ),
     )
     touched = {c.request for c in result.changes}

@@ -164,7 +164,7 @@ def observed(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "hubplan_deadletter_messages_total",
             "hubplan_consumer_lag_messages",
             # rate panels (acceptance rate) need two scrapes around the decisions
-            'sum(rate(hubplan_decisions_total{outcome="confirmed"}[1m])) > 0',
+            'max_over_time((sum(rate(hubplan_decisions_total{outcome="confirmed"}[1m])))[5m:2s]) > 0',
         )
         while not all(promql(url, q, instant=True) for q in wanted):
             assert time.monotonic() < deadline, "Prometheus never saw the load"

@@ -290,3 +290,24 @@ def test_pad_unavailable_moves_the_container_session() -> None:
     )
     assert result.lost == [] and [c.kind for c in result.changes] == ["date"]
     assert result.plan.sessions[0].date != s.date
+
+
+def test_shortcut_returns_the_seed_only_when_it_is_provably_least_change() -> None:
+    twins = [
+        {"id": f"dry-{i}", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]}
+        for i in (1, 2, 3)
+    ]
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(equipment=twins, requests=[request("a", **day), request("b", **day)])
+    before = _planned(data)
+    victim = next(s for s in before.sessions if s.resource == "dry-1")
+    event = {
+        "kind": "equipment-unavailable",
+        "equipment": "dry-1",
+        "from": str(victim.date),
+        "to": str(victim.date),
+    }
+    fast = _disrupt(data, before, event, shortcut=True)
+    full = _disrupt(data, before, event, shortcut=False)
+    assert [c.kind for c in fast.changes] == [c.kind for c in full.changes] == ["unit"]
+    assert fast.plan.region_status == {"all": "OPTIMAL"}  # no solver was needed
