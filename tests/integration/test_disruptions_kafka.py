@@ -1,0 +1,242 @@
+"""Every kind of disruption, end to end through Kafka, on small hand-built cases.
+
+Each case: a region is loaded and booked through the gateway, a disruption
+is reported over HTTP, and the repaired live plan must (a) keep every hard
+rule of the disrupted scenario (independent validator) and (b) change
+exactly the known minimum number of sessions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from schemas.disruptions import DisruptionList
+from schemas.schedule import Schedule, Session
+from schemas.scenario import Scenario
+from services.planner.disruptions import apply_disruptions
+from services.planner.repair_diff import diff_sessions
+from services.stack import Stack
+from services.validator import validate
+from tests.builders import container
+from tests.integration.helpers import headers, load, regional_world, req
+
+pytestmark = pytest.mark.integration
+DAY = {"earliest": "2027-01-05", "latest": "2027-01-08"}
+
+
+@dataclass
+class Case:
+    catalogue: Callable[[str], dict[str, Any]]
+    requests: Callable[[str], list[dict[str, Any]]]
+    disruption: Callable[[str, list[dict[str, Any]]], dict[str, Any]]
+    changed: int  # the known minimum of changed sessions
+    promoted: tuple[str, ...] = ()
+
+
+def _twins(region: str) -> dict[str, Any]:
+    units = [
+        {
+            "id": f"{region}-dry-{i}",
+            "type": "dry-room",
+            "site": f"{region}-hub",
+            "seats": 12,
+            "parts": ["day"],
+        }
+        for i in (1, 2)
+    ]
+    return {"equipment": units}
+
+
+def _staffed(region: str) -> dict[str, Any]:
+    people = [
+        {
+            "id": f"{region}-{n}",
+            "home_site": f"{region}-hub",
+            "types": ["dry-room"],
+            "parts": ["day"],
+            "max_sessions_per_week": 5,
+        }
+        for n in ("ada", "bo")
+    ]
+    return {"staff": people}
+
+
+def _boxed(region: str) -> dict[str, Any]:
+    return {"containers": [container(f"{region}-box", start_site=f"{region}-far", setup_days=0)]}
+
+
+CASES = {
+    "site-closed": Case(
+        lambda r: {},
+        lambda r: [req(r, "a", **DAY)],
+        lambda r, s: {
+            "kind": "site-closed",
+            "site": f"{r}-hub",
+            "from": s[0]["date"],
+            "to": s[0]["date"],
+        },
+        changed=1,
+    ),
+    "equipment-unavailable": Case(
+        _twins,
+        lambda r: [req(r, "a", **DAY)],
+        lambda r, s: {
+            "kind": "equipment-unavailable",
+            "equipment": s[0]["resource"],
+            "from": s[0]["date"],
+            "to": s[0]["date"],
+        },
+        changed=1,
+    ),
+    "resource-removed": Case(
+        _twins,
+        lambda r: [req(r, "a", **DAY)],
+        lambda r, s: {"kind": "resource-removed", "resource": s[0]["resource"]},
+        changed=1,
+    ),
+    "instructor-unavailable": Case(
+        _staffed,
+        lambda r: [req(r, "a", **DAY)],
+        lambda r, s: {
+            "kind": "instructor-unavailable",
+            "staff": s[0]["staff"],
+            "from": s[0]["date"],
+            "to": s[0]["date"],
+        },
+        changed=1,
+    ),
+    "container-broken": Case(
+        _boxed,
+        lambda r: [req(r, "f", site="far", max_travel_minutes=20, **DAY)],
+        lambda r, s: {
+            "kind": "container-broken",
+            "container": f"{r}-box",
+            "from": s[0]["date"],
+            "to": s[0]["date"],
+        },
+        changed=1,
+    ),
+    "pad-unavailable": Case(
+        _boxed,
+        lambda r: [req(r, "f", site="far", max_travel_minutes=20, **DAY)],
+        lambda r, s: {
+            "kind": "pad-unavailable",
+            "site": f"{r}-far",
+            "from": s[0]["date"],
+            "to": s[0]["date"],
+        },
+        changed=1,
+    ),
+    "resource-added": Case(
+        lambda r: {},
+        lambda r: [req(r, f"q{i}", earliest="2027-01-05", latest="2027-01-05") for i in range(3)],
+        lambda r, s: {
+            "kind": "resource-added",
+            "equipment": {
+                "id": f"{r}-dry-9",
+                "type": "dry-room",
+                "site": f"{r}-hub",
+                "seats": 12,
+                "parts": ["day"],
+            },
+        },
+        changed=0,
+        promoted=("q",),
+    ),
+    "booking-cancelled": Case(
+        lambda r: {},
+        lambda r: [req(r, f"q{i}", earliest="2027-01-05", latest="2027-01-05") for i in range(3)],
+        lambda r, s: {"kind": "booking-cancelled", "request": s[0]["request"], "by": "operator"},
+        changed=0,
+        promoted=("q",),
+    ),
+}
+
+
+def _plan(stack: Stack, region: str) -> dict[str, Any]:
+    r = httpx.get(
+        f"{stack.gateway_url}/v1/plan",
+        params={"region": region},
+        headers=headers(stack, "operator"),
+        timeout=10,
+    )
+    return dict(r.json())
+
+
+def _statuses(stack: Stack, ids: list[str]) -> dict[str, str]:
+    op = headers(stack, "operator")
+    return {
+        i: httpx.get(f"{stack.gateway_url}/v1/requests/{i}", headers=op, timeout=10).json()[
+            "status"
+        ]
+        for i in ids
+    }
+
+
+def _until(check: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.3)
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_disruption_through_kafka(stack: Stack, kind: str) -> None:
+    case = CASES[kind]
+    region = "dz" + kind.replace("-", "")[:10]
+    extra = case.catalogue(region)
+    load(stack, region, **extra)
+    bodies = case.requests(region)
+    op = headers(stack, "operator")
+    for body in bodies:
+        assert (
+            httpx.post(f"{stack.gateway_url}/v1/requests", json=body, headers=op).status_code == 202
+        )
+    ids = [b["id"] for b in bodies]
+    expected_served = len(bodies) - (1 if case.promoted else 0)
+    _until(
+        lambda: sorted(_statuses(stack, ids).values()).count("confirmed") == expected_served,
+        f"{kind}: bookings were not confirmed",
+    )
+    before = _plan(stack, region)["sessions"]
+    disruption = case.disruption(region, before)
+    r = httpx.post(
+        f"{stack.gateway_url}/v1/regions/{region}/disruptions", json=disruption, headers=op
+    )
+    assert r.status_code == 202, r.text
+
+    data = regional_world(region)
+    data.update(extra)
+    data["requests"] = bodies
+    events = DisruptionList.model_validate({"disruptions": [disruption]}, strict=False).disruptions
+    after_scenario, withdrawn = apply_disruptions(
+        Scenario.model_validate_json(json.dumps(data)), events
+    )
+
+    def repaired() -> bool:
+        plan = _plan(stack, region)
+        plan["unserved"] = [u for u in plan["unserved"] if u["request"] not in withdrawn]
+        sessions = [s for s in plan["sessions"] if s["request"] not in withdrawn]
+        plan["sessions"] = sessions
+        if case.promoted and sorted(
+            _statuses(stack, [i for i in ids if i not in withdrawn]).values()
+        ).count("confirmed") < len(bodies) - len(withdrawn):
+            return False
+        if not case.promoted and sessions == before:
+            return False
+        problems = validate(after_scenario, Schedule.model_validate_json(json.dumps(plan)))
+        return not [p for p in problems if p.rule not in ("metrics", "structure")]
+
+    _until(repaired, f"{kind}: the plan was never repaired")
+    after = [s for s in _plan(stack, region)["sessions"] if s["request"] not in withdrawn]
+    old = [Session.model_validate(s, strict=False) for s in before if s["request"] not in withdrawn]
+    new = [Session.model_validate(s, strict=False) for s in after]
+    changes = [c for c in diff_sessions(old, new) if c.kind != "added"]
+    assert len(changes) == case.changed, [c.describe() for c in changes]
