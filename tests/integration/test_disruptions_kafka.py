@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from schemas.disruptions import DisruptionList
-from schemas.schedule import Schedule, Session
 from schemas.scenario import Scenario
+from schemas.schedule import Schedule, Session
 from services.planner.disruptions import apply_disruptions
 from services.planner.repair_diff import diff_sessions
 from services.stack import Stack
