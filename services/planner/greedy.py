@@ -23,7 +23,14 @@ from collections.abc import Iterable, Sequence
 
 from services.planner.instance import Instance
 from services.planner.ledger import Booking, Ledger
-from services.planner.options import CONTAINER, Candidate, Option, candidates, staff_days
+from services.planner.options import (
+    CONTAINER,
+    Candidate,
+    Option,
+    candidates,
+    staff_days,
+    where_they_stand,
+)
 
 
 def place_request(
@@ -103,8 +110,13 @@ def construct(
     containers_fixed: bool,
     ledger: Ledger | None = None,
     kept: Sequence[Booking] = (),
+    where: Sequence[Sequence[str | None]] | None = None,
 ) -> tuple[list[Booking], Ledger]:
-    """Place requests in ``order`` around ``kept`` bookings (already in ``ledger``)."""
+    """Place requests in ``order`` around ``kept`` bookings (already in ``ledger``).
+
+    ``where``: each container's site per working day (a plan's moves); when
+    given, containers are used only where they stand then.
+    """
     if ledger is None:
         ledger = Ledger(inst)
         for b in kept:
@@ -116,6 +128,8 @@ def construct(
     plan = list(kept)
     for r in order:
         cands = candidates(inst, inst.requests[r], staffed, containers_fixed=containers_fixed)
+        if where is not None:
+            cands = where_they_stand(cands, where)
         placed = place_request(inst, ledger, r, cands, kept_by_request.get(r, ()))
         if placed is not None:
             plan.extend(placed)

@@ -10,15 +10,22 @@ decision costs time proportional to the request, not to the region.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 
 from schemas.scenario import Request, Scenario
 from schemas.schedule import ContainerMove, Session, Unserved
 from services.planner.greedy import place_request
 from services.planner.instance import Instance, build_instance
 from services.planner.ledger import Booking, Ledger
-from services.planner.options import CONTAINER, FIXED, Candidate, candidates, staff_days
+from services.planner.options import (
+    CONTAINER,
+    FIXED,
+    Candidate,
+    candidates,
+    positions,
+    staff_days,
+    where_they_stand,
+)
 from services.planner.reasons import explain_unserved
 
 
@@ -150,16 +157,7 @@ class LivePlan:
     # -- internals -------------------------------------------------------
     def _candidates(self, req: Request) -> list[Candidate]:
         """Candidates with containers only where the current plan has them."""
-        out = []
-        for c in candidates(self.inst, req, self.staffed):
-            if c.kind == CONTAINER:
-                where = self.positions[c.resource]
-                days = tuple(k for k in c.days if where[k] == c.site)
-                if days:
-                    out.append(replace(c, days=days))
-            else:
-                out.append(c)
-        return out
+        return where_they_stand(candidates(self.inst, req, self.staffed), self.positions)
 
     def _take(self, b: Booking) -> None:
         if b.kind == FIXED and b.unit is None:
@@ -181,18 +179,3 @@ class LivePlan:
         travel = inst.travel.car_minutes(inst.requests[r].site, s.site)
         staff = staff_index.get(s.staff) if s.staff else None
         return Booking(r, s.index, kind, resource, day, slot, s.site, travel, staff, s.resource)
-
-
-def positions(inst: Instance, moves: Iterable[ContainerMove]) -> list[list[str | None]]:
-    """Where each container stands on each working day (None: moving or in setup)."""
-    out: list[list[str | None]] = []
-    for box in inst.boxes:
-        where: list[str | None] = [box.start_site] * len(inst.days)
-        mine = sorted((m for m in moves if m.container == box.id), key=lambda m: m.depart)
-        for m in mine:
-            depart = bisect.bisect_left(inst.days, m.depart)
-            ready = bisect.bisect_left(inst.days, m.ready)
-            for k in range(depart, len(inst.days)):
-                where[k] = None if k < ready else m.to
-        out.append(where)
-    return out

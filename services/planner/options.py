@@ -10,10 +10,13 @@ What is left for the model are the rules between requests.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from schemas.scenario import Request
+from schemas.schedule import ContainerMove
 from services.planner.calendar import move_span
 from services.planner.instance import Box, Instance
 
@@ -156,4 +159,34 @@ def expand(inst: Instance, r: int, cands: list[Candidate]) -> list[Option]:
         for k in c.days:
             for s in offered:
                 out.append(Option(r, c.kind, c.resource, k, s, c.site, c.travel))
+    return out
+
+
+def positions(inst: Instance, moves: Iterable[ContainerMove]) -> list[list[str | None]]:
+    """Where each container stands on each working day (None: moving or in setup)."""
+    out: list[list[str | None]] = []
+    for box in inst.boxes:
+        where: list[str | None] = [box.start_site] * len(inst.days)
+        mine = sorted((m for m in moves if m.container == box.id), key=lambda m: m.depart)
+        for m in mine:
+            depart = bisect.bisect_left(inst.days, m.depart)
+            ready = bisect.bisect_left(inst.days, m.ready)
+            for k in range(depart, len(inst.days)):
+                where[k] = None if k < ready else m.to
+        out.append(where)
+    return out
+
+
+def where_they_stand(
+    cands: list[Candidate], where: Sequence[Sequence[str | None]]
+) -> list[Candidate]:
+    """Container candidates cut to the days the container stands at their site."""
+    out = []
+    for c in cands:
+        if c.kind == CONTAINER:
+            days = tuple(k for k in c.days if where[c.resource][k] == c.site)
+            if days:
+                out.append(replace(c, days=days))
+        else:
+            out.append(c)
     return out

@@ -38,7 +38,15 @@ from services.planner.locks import KeptLock, check_locks, lock_of
 from services.planner.model.build import add_hint, build_model
 from services.planner.model.objective import secondary
 from services.planner.model.variables import Move
-from services.planner.options import CONTAINER, FIXED, Option, candidates, expand, staff_days
+from services.planner.options import (
+    CONTAINER,
+    FIXED,
+    Option,
+    candidates,
+    expand,
+    positions,
+    staff_days,
+)
 from services.planner.plan_result import PlanResult, SolveParams
 from services.planner.repair_diff import SessionChange, diff_sessions
 from services.planner.result import Teachers, assemble_result, teachers_of
@@ -110,22 +118,23 @@ def repair(
     before = defaultdict(list)
     for s in previous:
         before[inst.request_index[s.request]].append(s)
-    seed = _seed(inst, kept, before, options_of)
+    trips = model_moves(inst, current.container_moves)
+    seed = _seed(inst, kept, before, options_of, positions(inst, current.container_moves))
     fixed = notice_locked_moves(inst, current, params)
     if (
         params.shortcut
-        and not fixed
-        and not current.container_moves
+        and len(trips) == len(current.container_moves)
         and _seed_is_optimal(inst, seed, before, options_of)
     ):
         # nothing to search: every served request kept, each broken session moved as
-        # little as it possibly could; promotions are left to the background optimiser
+        # little as it possibly could, containers where they were; promotions are
+        # left to the background optimiser
         plan = seed
-        moves: list[Move] = []
+        moves: list[Move] = trips
         teachers, statuses = teachers_of(inst, seed), {"all": "OPTIMAL"}
     else:
         plan, moves, teachers, statuses = _optimise(
-            inst, kept, options_of, before, seed, params, started, fixed
+            inst, kept, options_of, before, seed, params, started, fixed, trips
         )
     naming = kept + _unchanged(inst, plan, before, {k.request for k in kept})
     result = assemble_result(
@@ -217,8 +226,10 @@ def _seed(
     kept: list[KeptLock],
     before: dict[int, list[Session]],
     options_of: list[list[Option]],
+    where: list[list[str | None]],
 ) -> list[Booking]:
-    """The old plan where it still holds, broken requests re-placed first, then the waitlist."""
+    """The old plan where it still holds, broken requests re-placed first, then the waitlist;
+    containers stand where the old plan has them."""
     old_locks = [lock_of(s) for sessions in before.values() for s in sessions]
     probe = inst.scenario.model_copy(update={"locked": _unique([k.lock for k in kept] + old_locks)})
     valid, _ = check_locks(build_instance(probe))
@@ -226,7 +237,7 @@ def _seed(
     whole = {r for r in before if sum(1 for k in valid if k.request == r) == len(before[r])}
     broken = [r for r in before if r not in whole]
     others = [r for r in seed_order(inst, [len(o) for o in options_of]) if r not in before]
-    return constructive_plan(inst, valid, broken + others)
+    return constructive_plan(inst, valid, broken + others, where)
 
 
 def _seed_is_optimal(
@@ -345,6 +356,7 @@ def _optimise(
     params: RepairParams,
     started: float,
     fixed: list[Move],
+    trips: list[Move],
 ) -> tuple[list[Booking], list[Move], Teachers, dict[str, str]]:
     regions: dict[str, list[int]] = defaultdict(list)
     for r, req in enumerate(inst.requests):
@@ -368,6 +380,7 @@ def _optimise(
             budget * sizes[region] / sum(sizes.values()),
             params,
             [m for m in fixed if region_of_box[m.box] == region],
+            [m for m in trips if region_of_box[m.box] == region],
         )
         plan += out[0]
         moves += out[1]
@@ -386,10 +399,12 @@ def _region(
     seconds: float,
     params: RepairParams,
     fixed: list[Move],
+    trips: list[Move],
 ) -> tuple[list[Booking], list[Move], Teachers, str]:
+    """``trips``: the old plan's moves, which the seed relies on."""
     confirmed = [r for r in requests if r in before]
     if not options:
-        return seed, fixed, teachers_of(inst, seed), "OPTIMAL"
+        return seed, trips, teachers_of(inst, seed), "OPTIMAL"
     model, v, value = build_model(inst, options, requests, kept, fixed)
     costs = [
         _change_cost(inst, o, before[o.request]) if o.request in before else 0 for o in options
@@ -403,14 +418,14 @@ def _region(
     worst = SITE * sum(inst.requests[r].sessions for r in confirmed) + len(kept_teacher) + 1
     keep = cp_model.LinearExpr.sum([v.served[r] for r in confirmed])
     model.maximize(worst * keep - change)
-    add_hint(model, inst, v, seed)
+    add_hint(model, inst, v, seed, trips)
     solve = SolveParams(time_limit=seconds, workers=params.workers)
     solver = make_solver(solve, seconds * 0.5)
     status = solver.solve(
         model, Reporter(inst.region_of_request(inst.requests[requests[0]]), "keep", None)
     )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return seed, [], teachers_of(inst, seed), "SEED"
+        return seed, trips, teachers_of(inst, seed), "SEED"
     best_keep = round(solver.value(keep)) if confirmed else 0
     best_change = round(solver.value(change))
     proven = status == cp_model.OPTIMAL
@@ -437,5 +452,5 @@ def _region(
         Booking(o.request, -1, o.kind, o.resource, o.day, o.slot, o.site, o.travel) for o in chosen
     ]
     if _score(inst, plan, before, confirmed) < _score(inst, seed, before, confirmed):
-        return seed, [], teachers_of(inst, seed), "SEED"
+        return seed, trips, teachers_of(inst, seed), "SEED"
     return plan, tidy_moves(inst, plan, moves, fixed), teachers, "OPTIMAL" if proven else "FEASIBLE"

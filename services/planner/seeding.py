@@ -16,26 +16,44 @@ from services.planner.model.objective import lock_bonus
 from services.planner.options import CONTAINER, FIXED, Option
 
 
-def constructive_plan(inst: Instance, kept: Sequence[KeptLock], order: list[int]) -> list[Booking]:
-    """Greedy plan with containers kept still; locks that need a move are left to the model."""
+def constructive_plan(
+    inst: Instance,
+    kept: Sequence[KeptLock],
+    order: list[int],
+    where: Sequence[Sequence[str | None]] | None = None,
+) -> list[Booking]:
+    """Greedy plan around kept locks.
+
+    Containers stay at their start site, or, with ``where`` (a plan's moves),
+    where that plan has them; locks that need another position are left to
+    the model.
+    """
     ledger = Ledger(inst)
     seeded: list[Booking] = []
     skip: set[int] = set()
     for lock in kept:
-        box_away = lock.kind == CONTAINER and (
-            lock.site not in (None, inst.boxes[lock.resource].start_site)
-            or not _start_ok(inst, lock)
-        )
+        if lock.kind != CONTAINER:
+            continue
+        if where is not None:
+            box_away = lock.site is None or where[lock.resource][lock.day] != lock.site
+        else:
+            box_away = lock.site not in (
+                None,
+                inst.boxes[lock.resource].start_site,
+            ) or not _start_ok(inst, lock)
         if box_away:
             skip.add(lock.request)
     for lock in kept:
         if lock.request in skip:
             continue
-        site = (
-            inst.pools[lock.resource].site
-            if lock.kind == FIXED
-            else inst.boxes[lock.resource].start_site
-        )
+        if lock.kind == FIXED:
+            site = inst.pools[lock.resource].site
+        else:
+            site = (
+                lock.site
+                if where is not None and lock.site
+                else inst.boxes[lock.resource].start_site
+            )
         travel = inst.travel.car_minutes(inst.requests[lock.request].site, site)
         b = Booking(
             lock.request,
@@ -61,7 +79,9 @@ def constructive_plan(inst: Instance, kept: Sequence[KeptLock], order: list[int]
         ledger.release(b)
     seeded = [b for b in seeded if b.request not in skip]
     order = [r for r in order if r not in skip]
-    plan, _ = construct(inst, order, containers_fixed=True, ledger=ledger, kept=seeded)
+    plan, _ = construct(
+        inst, order, containers_fixed=where is None, ledger=ledger, kept=seeded, where=where
+    )
     served = served_requests(plan, inst)
     return [b for b in plan if b.request in served]
 

@@ -91,8 +91,19 @@ def keep_locks(
     return locked
 
 
-def add_hint(model: cp_model.CpModel, inst: Instance, v: PlanVars, plan: Sequence[Booking]) -> None:
-    """Seed the solver with a complete, valid plan (containers where they stand)."""
+def add_hint(
+    model: cp_model.CpModel,
+    inst: Instance,
+    v: PlanVars,
+    plan: Sequence[Booking],
+    moves: Sequence[Move] = (),
+) -> None:
+    """Seed the solver with a complete, valid plan; containers at their start site
+    unless the plan comes with its ``moves``."""
+    where: dict[tuple[int, int], str | None] = {}
+    for m in sorted(moves, key=lambda m: m.depart):
+        for k in range(m.depart, len(inst.days)):
+            where[(m.box, k)] = None if k < m.ready else m.target
     index = {
         (o.request, o.kind, o.resource, o.day, o.slot, o.site): i for i, o in enumerate(v.options)
     }
@@ -102,10 +113,11 @@ def add_hint(model: cp_model.CpModel, inst: Instance, v: PlanVars, plan: Sequenc
     served = {b.request for b in plan}
     for r, var in v.served.items():
         model.add_hint(var, r in served)
-    for (b, _, site), var in v.at.items():
-        model.add_hint(var, site == inst.boxes[b].start_site)
-    for var in v.moves.values():
-        model.add_hint(var, False)
+    for (b, k, site), var in v.at.items():
+        model.add_hint(var, site == where.get((b, k), inst.boxes[b].start_site))
+    chosen = set(moves)
+    for move, var in v.moves.items():
+        model.add_hint(var, move in chosen)
     teaching = {
         (b.staff, b.day, b.slot, b.site, inst.requests[b.request].equipment_type)
         for b in plan
