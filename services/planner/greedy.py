@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from services.planner.instance import Instance
 from services.planner.ledger import Booking, Ledger
@@ -39,8 +39,12 @@ def place_request(
     r: int,
     cands: Sequence[Candidate],
     existing: Sequence[Booking] = (),
+    prefer: Callable[[int, Candidate], float] | None = None,
 ) -> list[Booking] | None:
     """Book the missing sessions of request ``r`` at the earliest feasible dates.
+
+    ``prefer(day, candidate)`` reorders the search, lowest first (repair uses
+    it to try the smallest change first); without it, earliest first.
 
     ``existing`` are sessions of ``r`` already booked (kept locks); the new
     ones avoid their dates by the request's gap. Returns the new bookings, or
@@ -59,11 +63,17 @@ def place_request(
         for k in c.days:
             by_day[k].append(c)
     chosen: list[Booking] = []
-    for k in sorted(by_day):
+    days = sorted(by_day)
+    if prefer is not None:
+        days.sort(key=lambda k: (min(prefer(k, c) for c in by_day[k]), k))
+    for k in days:
         date = inst.days[k]
         if any(abs((date - t).days) < spacing for t in taken_dates):
             continue
-        booking = _first_fit(inst, ledger, r, k, slots, sorted(by_day[k], key=_travel))
+        ranked = sorted(by_day[k], key=_travel)
+        if prefer is not None:
+            ranked.sort(key=lambda c: prefer(k, c))
+        booking = _first_fit(inst, ledger, r, k, slots, ranked)
         if booking is None:
             continue
         booking.index = free_indices[len(chosen)]
@@ -111,6 +121,7 @@ def construct(
     ledger: Ledger | None = None,
     kept: Sequence[Booking] = (),
     where: Sequence[Sequence[str | None]] | None = None,
+    prefer: Callable[[int, int, Candidate], float] | None = None,
 ) -> tuple[list[Booking], Ledger]:
     """Place requests in ``order`` around ``kept`` bookings (already in ``ledger``).
 
@@ -130,7 +141,8 @@ def construct(
         cands = candidates(inst, inst.requests[r], staffed, containers_fixed=containers_fixed)
         if where is not None:
             cands = where_they_stand(cands, where)
-        placed = place_request(inst, ledger, r, cands, kept_by_request.get(r, ()))
+        rank = None if prefer is None else (lambda k, c, r=r: prefer(r, k, c))
+        placed = place_request(inst, ledger, r, cands, kept_by_request.get(r, ()), rank)
         if placed is not None:
             plan.extend(placed)
     return plan, ledger

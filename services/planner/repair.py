@@ -41,6 +41,7 @@ from services.planner.model.variables import Move
 from services.planner.options import (
     CONTAINER,
     FIXED,
+    Candidate,
     Option,
     candidates,
     expand,
@@ -237,7 +238,17 @@ def _seed(
     whole = {r for r in before if sum(1 for k in valid if k.request == r) == len(before[r])}
     broken = [r for r in before if r not in whole]
     others = [r for r in seed_order(inst, [len(o) for o in options_of]) if r not in before]
-    return constructive_plan(inst, valid, broken + others, where)
+
+    def smallest_change(r: int, k: int, c: Candidate) -> float:
+        """Change cost of a candidate day for a request with old sessions, then nearness."""
+        old = before.get(r)
+        if not old:
+            return float(k)  # waitlisted: earliest first, as always
+        probe = Option(r, c.kind, c.resource, k, inst.slot_ids.index(old[0].slot), c.site, c.travel)
+        near = min(abs((inst.days[k] - s.date).days) for s in old)
+        return _change_cost(inst, probe, old) * 1000 + near
+
+    return constructive_plan(inst, valid, broken + others, where, smallest_change)
 
 
 def _seed_is_optimal(

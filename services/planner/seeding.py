@@ -6,14 +6,14 @@ a solver result can be compared with its seed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from services.planner.greedy import construct, served_requests
 from services.planner.instance import Instance
 from services.planner.ledger import Booking, Ledger
 from services.planner.locks import DisplacedLock, KeptLock
 from services.planner.model.objective import lock_bonus
-from services.planner.options import CONTAINER, FIXED, Option
+from services.planner.options import CONTAINER, FIXED, Candidate, Option
 
 
 def constructive_plan(
@@ -21,6 +21,7 @@ def constructive_plan(
     kept: Sequence[KeptLock],
     order: list[int],
     where: Sequence[Sequence[str | None]] | None = None,
+    prefer: Callable[[int, int, Candidate], float] | None = None,
 ) -> list[Booking]:
     """Greedy plan around kept locks.
 
@@ -80,7 +81,13 @@ def constructive_plan(
     seeded = [b for b in seeded if b.request not in skip]
     order = [r for r in order if r not in skip]
     plan, _ = construct(
-        inst, order, containers_fixed=where is None, ledger=ledger, kept=seeded, where=where
+        inst,
+        order,
+        containers_fixed=where is None,
+        ledger=ledger,
+        kept=seeded,
+        where=where,
+        prefer=prefer,
     )
     served = served_requests(plan, inst)
     return [b for b in plan if b.request in served]
