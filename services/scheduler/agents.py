@@ -34,6 +34,17 @@ def wire(s: SchedulerApp) -> None:
     app, topics, sched, m = s.app, s.topics, s.scheduler, s.metrics
     pool: dict[str, ThreadPoolExecutor] = {}
 
+    def executor() -> ThreadPoolExecutor:
+        """One solver thread per worker, for repairs and the optimiser alike.
+
+        A thread (STYLE.md 6 allows either): CP-SAT releases the GIL while it
+        searches, so the loop keeps heartbeating, and there is no spawned
+        interpreter to start and feed per worker.
+        """
+        if "pool" not in pool:
+            pool["pool"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solver")
+        return pool["pool"]
+
     async def dead_letter(
         raw: bytes | None,
         key: bytes | None,
@@ -169,12 +180,10 @@ def wire(s: SchedulerApp) -> None:
         today: str,
         disrupted: tuple[str, ...] = (),
     ) -> None:
-        if "pool" not in pool:
-            pool["pool"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optimiser")
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(
-                pool["pool"],
+                executor(),
                 run_repair,
                 scenario_json,
                 current_json,
@@ -207,15 +216,10 @@ def wire(s: SchedulerApp) -> None:
     async def run_optimiser(
         region: str, version: int, scenario_json: str, waitlisted: list[str], booked: list[Any]
     ) -> None:
-        if "pool" not in pool:
-            # A thread (STYLE.md 6 allows either): CP-SAT releases the GIL while it
-            # searches, so the loop keeps heartbeating, and there is no spawned
-            # interpreter to start and feed per worker
-            pool["pool"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optimiser")
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(
-                pool["pool"],
+                executor(),
                 solve_snapshot,
                 scenario_json,
                 waitlisted,
