@@ -29,18 +29,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from schemas.common import DateRange, Id, Strict
+from schemas.common import Id, Strict
 from schemas.disruptions import Disruption
-from schemas.scenario import (
-    Container,
-    Equipment,
-    Horizon,
-    Instructor,
-    Request,
-    Site,
-    Slot,
-    Travel,
-)
+from schemas.scenario import Catalogue, Request
 from schemas.schedule import ContainerMove, Session, UnservedReason
 
 INTAKE = "hubplan.intake"
@@ -64,19 +55,8 @@ class Envelope(Strict):
 
 
 # -- catalogue ---------------------------------------------------------------
-class RegionCatalogue(Strict):
+class RegionCatalogue(Catalogue):
     """A region's world: everything but requests, as in the scenario format."""
-
-    horizon: Horizon
-    slots: list[Slot] = Field(min_length=1)
-    weekdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
-    calendars: dict[Id, list[DateRange]] = Field(default_factory=dict)
-    closed: list[DateRange] = Field(default_factory=list)
-    sites: list[Site] = Field(min_length=1)
-    travel: Travel = Field(default_factory=Travel)
-    equipment: list[Equipment] = Field(default_factory=list)
-    containers: list[Container] = Field(default_factory=list)
-    staff: list[Instructor] | None = None
 
 
 class CatalogueLoaded(Strict):

@@ -149,9 +149,12 @@ class LockedSession(Strict):
     )
 
 
-class Scenario(Strict):
-    format: Literal["hubplan-scenario/1"]
-    name: str | None = None
+class Catalogue(Strict):
+    """Everything a scenario holds but its requests: one region's or many regions' world.
+
+    The event contract ``RegionCatalogue`` is this, so the two cannot drift apart.
+    """
+
     horizon: Horizon
     slots: list[Slot] = Field(min_length=1)
     weekdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
@@ -162,6 +165,11 @@ class Scenario(Strict):
     equipment: list[Equipment] = Field(default_factory=list)
     containers: list[Container] = Field(default_factory=list)
     staff: list[Instructor] | None = None
+
+
+class Scenario(Catalogue):
+    format: Literal["hubplan-scenario/1"]
+    name: str | None = None
     requests: list[Request] = Field(default_factory=list)
     locked: list[LockedSession] = Field(default_factory=list)
 
