@@ -58,7 +58,9 @@ async def raw_rate(bootstrap: str, n: int) -> float:
     for i in range(n):
         await producer.send(topic, payload, key=str(i % 6).encode())
     await producer.flush()
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
     await consumer.start()
     got = 0
     while got < n:
@@ -80,8 +82,9 @@ class DecisionWatch:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.consumer = AIOKafkaConsumer(DECISIONS, bootstrap_servers=self.bootstrap,
-                                         auto_offset_reset="latest", group_id=None)
+        self.consumer = AIOKafkaConsumer(
+            DECISIONS, bootstrap_servers=self.bootstrap, auto_offset_reset="latest", group_id=None
+        )
         await self.consumer.start()
         self._task = asyncio.create_task(self._run())
         await asyncio.sleep(1.0)
@@ -121,8 +124,11 @@ async def run(quick: bool) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="hubplan-bench-"))
     scenario = big_region(600 if quick else 650)
     sites = sorted({r["site"] for r in scenario["requests"]})
-    stack = Stack(StackConfig(data_dir=data_dir, partitions=6, workers=1,
-                              tokens=default_tokens(data_dir, sites)))
+    stack = Stack(
+        StackConfig(
+            data_dir=data_dir, partitions=6, workers=1, tokens=default_tokens(data_dir, sites)
+        )
+    )
     await asyncio.to_thread(stack.start, lambda _: None)
     try:
         results["raw_msgs_per_s"] = await raw_rate(stack.bootstrap, 20_000 if quick else 100_000)
@@ -152,7 +158,10 @@ async def run(quick: bool) -> dict[str, Any]:
                 await asyncio.sleep(max(0.0, 0.2 - (time.perf_counter() - tick)))
             q = statistics.quantiles(latencies, n=100)
             results["latency_p50_ms"], results["latency_p95_ms"], results["latency_p99_ms"] = (
-                q[49] * 1000, q[94] * 1000, q[98] * 1000)
+                q[49] * 1000,
+                q[94] * 1000,
+                q[98] * 1000,
+            )
         # 3. burst straight onto the intake topic
         burst = 1000 if quick else 5000
         producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, linger_ms=5)
@@ -161,7 +170,11 @@ async def run(quick: bool) -> dict[str, Any]:
         events = []
         for i in range(burst):
             req = Request.model_validate_json(json.dumps(_req(template, f"burst-{i}")))
-            events.append(envelope(BookingRequested(request=req, requested_by="bench"), key=region, source="bench"))
+            events.append(
+                envelope(
+                    BookingRequested(request=req, requested_by="bench"), key=region, source="bench"
+                )
+            )
         started = time.perf_counter()
         for e in events:
             await producer.send(INTAKE, encode(e), key=region.encode())
@@ -176,15 +189,22 @@ async def run(quick: bool) -> dict[str, Any]:
         await producer.flush()
         last = f"dup-marker-{time.time()}"
         req = Request.model_validate_json(json.dumps(_req(template, last)))
-        await producer.send_and_wait(INTAKE, encode(envelope(BookingRequested(request=req, requested_by="b"),
-                                                              key=region, source="b")), key=region.encode())
+        await producer.send_and_wait(
+            INTAKE,
+            encode(
+                envelope(BookingRequested(request=req, requested_by="b"), key=region, source="b")
+            ),
+            key=region.encode(),
+        )
         await watch.wait_for([last], watch.seen, 600)
         results["redelivered_per_s"] = (burst + 1) / (time.perf_counter() - started)
         cancel_ids = [f"burst-{i}" for i in range(burst)]
         started = time.perf_counter()
         for rid in cancel_ids:
             c = BookingCancelled(request_id=rid, cancelled_by="bench")
-            await producer.send(INTAKE, encode(envelope(c, key=region, source="bench")), key=region.encode())
+            await producer.send(
+                INTAKE, encode(envelope(c, key=region, source="bench")), key=region.encode()
+            )
         await producer.flush()
         await watch.wait_for(cancel_ids, watch.cancelled, 600)
         results["cancels_per_s"] = len(cancel_ids) / (time.perf_counter() - started)
@@ -202,12 +222,19 @@ def report(r: dict[str, Any]) -> None:
     t.add_column("target", justify="right")
     raw = r["raw_msgs_per_s"]
     t.add_row("raw broker rate (produce -> consume, 1 KB)", f"{raw:,.0f} msg/s", "")
-    t.add_row("region plan size before the latency run", f"{r['plan_sessions']:,} sessions", "~1,000")
+    t.add_row(
+        "region plan size before the latency run", f"{r['plan_sessions']:,} sessions", "~1,000"
+    )
     for q in ("p50", "p95", "p99"):
-        t.add_row(f"HTTP -> decision latency {q} at 5 req/s", f"{r[f'latency_{q}_ms']:.0f} ms",
-                  "<= 200 ms" if q == "p95" else "")
+        t.add_row(
+            f"HTTP -> decision latency {q} at 5 req/s",
+            f"{r[f'latency_{q}_ms']:.0f} ms",
+            "<= 200 ms" if q == "p95" else "",
+        )
     t.add_row(f"burst of {r['burst']:,} fully decided", f"{r['burst_seconds']:.1f} s", "<= 60 s")
-    t.add_row("redelivered events (dedupe), per worker", f"{r['redelivered_per_s']:,.0f} /s", ">= 2,000/s")
+    t.add_row(
+        "redelivered events (dedupe), per worker", f"{r['redelivered_per_s']:,.0f} /s", ">= 2,000/s"
+    )
     t.add_row("cancellations, per worker", f"{r['cancels_per_s']:,.0f} /s", ">= 2,000/s")
     best = max(r["redelivered_per_s"], r["cancels_per_s"])
     t.add_row("non-solver rate / raw broker rate", f"{best / raw:.0%}", ">= 50%")

@@ -112,31 +112,56 @@ def render(rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
     at = [f"@{lim:g}s" for lim in limits]
     quality = _table(
         "Planner: served value (priority x group x sessions)",
-        ["instance", "requested", "FCFS", "seed", *at, "vs FCFS", "CP-SAT bd", "LP bd",
-         "LP+SCIP bd", "gap"],
+        [
+            "instance",
+            "requested",
+            "FCFS",
+            "seed",
+            *at,
+            "vs FCFS",
+            "CP-SAT bd",
+            "LP bd",
+            "LP+SCIP bd",
+            "gap",
+        ],
     )
     for r in rows:
         quality.add_row(
-            r["name"], str(r["requested"]), str(r["fcfs"]), str(r["seed"]),
+            r["name"],
+            str(r["requested"]),
+            str(r["fcfs"]),
+            str(r["seed"]),
             *[str(r["served"].get(lim, "")) for lim in limits],
             f"{r['over_fcfs']:+.1%}",
             f"{r['cp_bound']:.0f}" if r["cp_bound"] is not None else "-",
-            str(r["lp"]), f"{r['independent']} ({r['scip_tighter']}/{r['regions']})",
+            str(r["lp"]),
+            f"{r['independent']} ({r['scip_tighter']}/{r['regions']})",
             f"{r['gap']:.1%}",
         )
     console.print(quality)
     speed = _table(
         "Planner: time, size, memory, validity",
-        ["instance", "first plan s", *[f"wall {a}" for a in at],
-         *[f"regions at seed {a}" for a in at], "CP vars", "CP cons", "build s", "peak MiB",
-         "violations / plans"],
+        [
+            "instance",
+            "first plan s",
+            *[f"wall {a}" for a in at],
+            *[f"regions at seed {a}" for a in at],
+            "CP vars",
+            "CP cons",
+            "build s",
+            "peak MiB",
+            "violations / plans",
+        ],
     )
     for r in rows:
         speed.add_row(
-            r["name"], f"{r['first_plan']:.3f}",
+            r["name"],
+            f"{r['first_plan']:.3f}",
             *[f"{r['wall'][lim]:.1f}" for lim in limits],
             *[f"{r['at_seed'][lim]}/{r['regions']}" for lim in limits],
-            f"{r['cp_variables']:,}", f"{r['cp_constraints']:,}", f"{r['build_seconds']:.1f}",
+            f"{r['cp_variables']:,}",
+            f"{r['cp_constraints']:,}",
+            f"{r['build_seconds']:.1f}",
             f"{r['peak_bytes'] / 1024**2:.0f}",
             f"{r['violations']} / {r['plans_checked']}",
         )
@@ -148,19 +173,35 @@ def render(rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
     console.print(targets)
     regions = _table(
         "Planner: per region at the longest limit",
-        ["instance", "region", "requests", "CP vars", "served", "status", "LP bd", "SCIP bd",
-         "SCIP status", "SCIP plan", "gap"],
+        [
+            "instance",
+            "region",
+            "requests",
+            "CP vars",
+            "served",
+            "status",
+            "LP bd",
+            "SCIP bd",
+            "SCIP status",
+            "SCIP plan",
+            "gap",
+        ],
         left=2,
     )
     for r in rows:
         for g in r["per_region"]:
             incumbent = g["scip_incumbent"]
             regions.add_row(
-                r["name"], g["name"], str(g["requests"]), f"{g['cp_variables']:,}",
-                str(g["served"]), g["status"], str(g["lp"]),
-                str(g["scip"]) if g["scip"] is not None else "-", g["scip_status"],
-                f"{incumbent:.0f}" if incumbent is not None else "-", f"{g['gap']:.1%}",
+                r["name"],
+                g["name"],
+                str(g["requests"]),
+                f"{g['cp_variables']:,}",
+                str(g["served"]),
+                g["status"],
+                str(g["lp"]),
+                str(g["scip"]) if g["scip"] is not None else "-",
+                g["scip_status"],
+                f"{incumbent:.0f}" if incumbent is not None else "-",
+                f"{g['gap']:.1%}",
             )
     console.print(regions)
-
-

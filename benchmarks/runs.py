@@ -154,8 +154,19 @@ def _seed_plan(scenario: Scenario, name: str) -> tuple[int, float, int]:
     seconds = time.perf_counter() - started
     value = plan_value(inst, seed)
     result = assemble_result(
-        inst, seed, [], {}, kept, displaced + more, "SEED", None, {},
-        plan_value(inst, fcfs), value, seconds, seconds,
+        inst,
+        seed,
+        [],
+        {},
+        kept,
+        displaced + more,
+        "SEED",
+        None,
+        {},
+        plan_value(inst, fcfs),
+        value,
+        seconds,
+        seconds,
     )
     return value, seconds, len(validate(scenario, result.to_schedule(name)))
 
