@@ -49,6 +49,14 @@ class StackConfig:
     scheduler_env: dict[str, str] = field(default_factory=dict)
     session_timeout: float = 10.0
     prometheus: PrometheusOptions | None = None  # None: no local Prometheus
+    # consumer groups and changelogs are "<prefix>-scheduler" / "<prefix>-logistics";
+    # tests sharing one broker each take their own prefix, so no stack restores
+    # (or rebalances with) another's state
+    group_prefix: str = "hubplan"
+
+    @property
+    def app_id(self) -> str:
+        return f"{self.group_prefix}-scheduler"
 
 
 @dataclass
@@ -82,12 +90,12 @@ class Stack:
             on_step("starting the embedded Kafka broker ...")
             self.broker, self.broker_note = _embedded_broker(cfg.data_dir / "kafka", cfg.partitions)
             self.bootstrap = self.broker.bootstrap_servers
-        ensure_topics_sync(self.bootstrap, cfg.partitions, tuple(changelog_topics()))
+        ensure_topics_sync(self.bootstrap, cfg.partitions, tuple(changelog_topics(cfg.app_id)))
         self.tokens = cfg.tokens or default_tokens(cfg.data_dir)
         for i in range(cfg.workers):
             self.start_worker(i)
         try:
-            wait_for_group(self.bootstrap, "hubplan-scheduler", cfg.workers)
+            wait_for_group(self.bootstrap, cfg.app_id, cfg.workers)
         except TimeoutError as exc:
             raise StackError(f"{exc}; see {cfg.data_dir}/worker-*.log") from None
         on_step(f"started {cfg.workers} scheduler worker(s)")
@@ -119,6 +127,7 @@ class Stack:
             "HUBPLAN_DATA_DIR": str(cfg.data_dir / f"worker-{i}"),
             "HUBPLAN_METRICS_PORT": str(port),
             "HUBPLAN_SESSION_TIMEOUT": str(cfg.session_timeout),
+            "HUBPLAN_APP_ID": cfg.app_id,
             "HUBPLAN_TANSU": "1" if getattr(self.broker, "kind", "kafka") == "tansu" else "0",
             **cfg.scheduler_env,
         }
@@ -142,6 +151,7 @@ class Stack:
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "HUBPLAN_LOGISTICS_METRICS_PORT": str(free_port()),
+            "HUBPLAN_LOGISTICS_GROUP_ID": f"{self.config.group_prefix}-logistics",
         }
         log = open(self.config.data_dir / "logistics.log", "ab")  # noqa: SIM115 - owned by the child
         self.logistics = subprocess.Popen(
@@ -159,6 +169,7 @@ class Stack:
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "HUBPLAN_PORT": str(port),
             "HUBPLAN_TOKENS": json.dumps(self.tokens),
+            "HUBPLAN_GROUP_PREFIX": cfg.group_prefix,
         }
         log = open(cfg.data_dir / "gateway.log", "ab")  # noqa: SIM115 - owned by the child
         self.gateway = subprocess.Popen(

@@ -63,7 +63,7 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         follower = Follower(settings.bootstrap, app.state.projection)
         await follower.start()
         app.state.producer, app.state.follower = producer, follower
-        lag = await metrics.start_lag_probe(settings.bootstrap, follower)
+        lag = await metrics.start_lag_probe(settings.bootstrap, follower, settings.group_prefix)
         try:
             yield
         finally:

@@ -36,6 +36,10 @@ class GatewaySettings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     tokens: str | None = Field(default=None, description="JSON {token: {name, role, site?}}.")
     tokens_file: str | None = Field(default=None, description="File holding the same JSON.")
+    group_prefix: str = Field(
+        default="hubplan",
+        description="Consumer groups whose lag is measured: <prefix>-scheduler, <prefix>-logistics.",
+    )
 
     @cached_property
     def principals(self) -> dict[str, Principal]:

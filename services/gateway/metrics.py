@@ -15,7 +15,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from services.gateway.readside import Projection
-from services.observability.lag import LagKey, LagProbe
+from services.observability.lag import LagKey, LagProbe, hubplan_groups
 
 
 class _ReadSideEvents(Collector):
@@ -81,7 +81,10 @@ class GatewayMetrics:
         for (consumer, topic), n in lag.items():
             self.lag.labels(consumer, topic).set(n)
 
-    async def start_lag_probe(self, bootstrap: str, follower: Any = None) -> LagProbe:
+    async def start_lag_probe(
+        self, bootstrap: str, follower: Any = None, group_prefix: str = "hubplan"
+    ) -> LagProbe:
         """Start measuring lag; ``follower`` (the read side) adds the gateway's own."""
         own = (lambda: getattr(follower, "_consumer", None)) if follower is not None else None
-        return await LagProbe(bootstrap, self.set_lag, own=own).start()
+        groups = hubplan_groups(group_prefix)
+        return await LagProbe(bootstrap, self.set_lag, groups=groups, own=own).start()

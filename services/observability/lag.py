@@ -41,10 +41,12 @@ class Group:
     topic: str
 
 
-GROUPS = (
-    Group("scheduler", "hubplan-scheduler", INTAKE),
-    Group("logistics", "hubplan-logistics", PLANS),
-)
+def hubplan_groups(prefix: str = "hubplan") -> tuple[Group, ...]:
+    """The scheduler's and the logistics consumer's groups (``<prefix>-scheduler`` ...)."""
+    return (
+        Group("scheduler", f"{prefix}-scheduler", INTAKE),
+        Group("logistics", f"{prefix}-logistics", PLANS),
+    )
 
 
 class LagProbe:
@@ -54,7 +56,7 @@ class LagProbe:
         self,
         bootstrap: str,
         on_lag: Callable[[dict[LagKey, int]], None],
-        groups: tuple[Group, ...] = GROUPS,
+        groups: tuple[Group, ...] = hubplan_groups(),
         own: Callable[[], AIOKafkaConsumer | None] | None = None,
         own_name: str = "gateway-readside",
         interval: float = 5.0,

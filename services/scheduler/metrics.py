@@ -13,11 +13,12 @@ import contextlib
 import datetime as dt
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
+from schemas.common import Audience
 from schemas.events import BookingConfirmed, BookingRequested
 from services.observability.planview import RegionFigures, region_figures
 from services.scheduler.handlers import Outcome
@@ -50,6 +51,7 @@ class SchedulerMetrics:
         # None means the process-wide registry that ``start_http_server`` serves
         # (passing registry=None to a metric would register it nowhere)
         r = registry if registry is not None else REGISTRY
+        self._decision_series: set[str] = set()  # regions whose series are exported at 0
         self.events = Counter(
             "hubplan_events_total",
             "Events handled by the scheduler.",
@@ -181,6 +183,8 @@ class SchedulerMetrics:
         """Count a handled event's decisions and promotions (waitlist size and served
         share come from the plan summaries, see ``publish_plans`` in the agents)."""
         region = outcome.region or "unknown"
+        if rt is not None and region not in self._decision_series:
+            self._zero_decisions(region, rt)
         if outcome.kind in DECIDED:
             audience, kind = "unknown", "unknown"
             if isinstance(payload, BookingRequested):
@@ -195,6 +199,20 @@ class SchedulerMetrics:
             n = sum(1 for m in outcome.messages if m.event.type == BookingConfirmed.TYPE)
             if n:
                 self.promoted.labels(region, via).inc(n)
+
+    def _zero_decisions(self, region: str, rt: RegionRuntime) -> None:
+        """Export a region's decision series at 0 once its catalogue is known.
+
+        Why: a series born at 1 has no increase Prometheus can see, so the
+        first burst of confirmations would never show in ``rate()`` panels.
+        Bounded: outcomes x audiences x the catalogue's equipment types.
+        """
+        self._decision_series.add(region)
+        for kind in (*_types(rt), "other"):
+            for audience in get_args(Audience):
+                for outcome in ("confirmed", "waitlisted", "rejected"):
+                    self.decisions.labels(region, outcome, audience, kind)
+        self.decisions.labels(region, "cancelled", "unknown", "unknown")
 
     # -- optimiser -------------------------------------------------------------
     def observe_solver(self, region: str, result: Mapping[str, Any], time_limit: float) -> None:

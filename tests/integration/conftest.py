@@ -51,6 +51,7 @@ def stack(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         tokens=default_tokens(Path(data_dir), sites),
         session_timeout=6.0,
         scheduler_env={"HUBPLAN_OPTIMISER_TIME_LIMIT": "2"},
+        group_prefix=f"test-{data_dir.name}",  # own groups and changelogs on the shared broker
     )
     s = Stack(config).start(on_step=lambda _: None)
     yield s

@@ -32,6 +32,7 @@ def two_workers(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> 
         tokens=default_tokens(data_dir, sites),
         session_timeout=6.0,
         scheduler_env={"HUBPLAN_OPTIMISER_TIME_LIMIT": "1"},
+        group_prefix=f"test-{data_dir.name}",  # own groups and changelogs on the shared broker
     )
     s = Stack(config).start(on_step=lambda _: None)
     yield s

@@ -152,6 +152,7 @@ def observed(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         tokens=default_tokens(data_dir, sorted({r["site"] for r in data["requests"]})),
         scheduler_env={"HUBPLAN_OPTIMISER_TIME_LIMIT": "2"},
         prometheus=PrometheusOptions(scrape_interval="1s"),
+        group_prefix=f"test-{data_dir.name}",  # own groups and changelogs on the shared broker
     )
     stack = Stack(config).start(on_step=lambda _: None)
     try:
@@ -166,13 +167,23 @@ def observed(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             # rate panels (acceptance rate) need two scrapes around the decisions
             'max_over_time((sum(rate(hubplan_decisions_total{outcome="confirmed"}[1m])))[5m:2s]) > 0',
         )
-        while not all(promql(url, q, instant=True) for q in wanted):
-            assert time.monotonic() < deadline, "Prometheus never saw the load"
+        while missing := [q for q in wanted if not promql(url, q, instant=True)]:
+            if time.monotonic() > deadline:
+                pytest.fail(f"Prometheus never saw {missing}\n{log_tails(data_dir)}")
             time.sleep(1)
         time.sleep(8)  # a few more scrapes after the optimiser's runs
         yield stack
     finally:
         stack.stop()
+
+
+def log_tails(data_dir: Path, lines: int = 30) -> str:
+    """The end of every service's log, so a failure in CI says what happened."""
+    out = []
+    for log in sorted(data_dir.rglob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        out.append(f"--- {log.name}\n" + "\n".join(tail))
+    return "\n".join(out)
 
 
 def panel_targets() -> list[tuple[str, str, dict[str, Any]]]:

@@ -160,3 +160,45 @@ def test_known_dead_letter_reasons_start_at_zero(registry: CollectorRegistry) ->
     assert (
         registry.get_sample_value("hubplan_deadletter_messages_total", {"reason": "not-json"}) == 1
     )
+
+
+def test_a_regions_decision_series_start_at_zero(
+    registry: CollectorRegistry, sched: Scheduler
+) -> None:
+    """So the first burst of confirmations is an increase ``rate()`` can see."""
+    m = SchedulerMetrics(registry)
+    ask(sched, m, "a", audience="adults", **DAY)
+    get = registry.get_sample_value
+    labels = {"region": "r", "equipment_type": "dry-room"}
+    assert (
+        get("hubplan_decisions_total", {**labels, "audience": "adults", "outcome": "confirmed"})
+        == 1
+    )
+    assert (
+        get("hubplan_decisions_total", {**labels, "audience": "pupils", "outcome": "confirmed"})
+        == 0
+    )
+    assert (
+        get("hubplan_decisions_total", {**labels, "audience": "pupils", "outcome": "waitlisted"})
+        == 0
+    )
+    cancelled = {
+        "region": "r",
+        "outcome": "cancelled",
+        "audience": "unknown",
+        "equipment_type": "unknown",
+    }
+    assert get("hubplan_decisions_total", cancelled) == 0
+    # bounded by the catalogue: an unknown type is never a label
+    assert (
+        get(
+            "hubplan_decisions_total",
+            {
+                **labels,
+                "equipment_type": "no-such-type",
+                "audience": "pupils",
+                "outcome": "confirmed",
+            },
+        )
+        is None
+    )
