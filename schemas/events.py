@@ -144,7 +144,7 @@ class BookingConfirmed(Strict):
 class CounterOffer(Strict):
     """Something the school could have right now instead (accept it through the API)."""
 
-    kind: Literal["window", "further", "fewer", "smaller"]
+    kind: Literal["window", "further", "fewer", "smaller", "evening"]
     request: Request = Field(description="The request as it would be booked.")
     sessions: list[Session]
     text_nb: str

@@ -1,11 +1,15 @@
 """Counter-offers: what a waitlisted request could have right now instead.
 
 Each offer is the request changed in one way a school can decide on - a
-wider window, a hub further away, fewer sessions, a smaller group - tried
-against the live plan without booking anything. Only offers that fit now
-are returned, cheapest change first, each with a sentence in Norwegian
-bokmål and in English. (Rule 2 ties pupils to day slots and adults to
-evening slots, so "another part of the day" is never offered.)
+wider window, a hub further away, fewer sessions, a smaller group, or the
+evening - tried against the live plan without booking anything. Only offers
+that fit now are returned, cheapest change first, each with a sentence in
+Norwegian bokmål and in English.
+
+Rule 2 ties pupils to day slots and adults to evening slots, so the evening
+is offered only where the learners are adults who asked for daytime: a
+fagskole's students. A school's pupils keep the day; an adults' course is in
+the evening already.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ WIDEN_WEEKS = (1, 2, 4, 8)
 
 @dataclass(frozen=True)
 class Offer:
-    kind: str  # window | further | fewer | smaller
+    kind: str  # window | further | fewer | smaller | evening
     cost: float  # how big a change it is for the school; lower first
     request: Request  # the request as it would be booked
     sessions: list[Session]
@@ -34,7 +38,13 @@ class Offer:
 def counter_offers(live: LivePlan, req: Request, limit: int = 3) -> list[Offer]:
     found = [
         o
-        for o in (_window(live, req), _further(live, req), _fewer(live, req), _smaller(live, req))
+        for o in (
+            _window(live, req),
+            _evening(live, req),
+            _further(live, req),
+            _fewer(live, req),
+            _smaller(live, req),
+        )
         if o
     ]
     return sorted(found, key=lambda o: o.cost)[:limit]
@@ -63,6 +73,25 @@ def _window(live: LivePlan, req: Request) -> Offer | None:
                 f"The same sessions between {wider.earliest} and {wider.latest} (window widened by {weeks} week(s)).",
             )
     return None
+
+
+def _evening(live: LivePlan, req: Request) -> Offer | None:
+    """A fagskole class as an evening course (audience adults: evening slots)."""
+    site = live.inst.sites.get(req.site)
+    if req.audience != "pupils" or site is None or site.kind != "fagskole":
+        return None
+    evening = req.model_copy(update={"audience": "adults"})
+    sessions = live.probe(evening)
+    if not sessions:
+        return None
+    return Offer(
+        "evening",
+        1.5,  # same dates and place, other hours: between one and two weeks' wider window
+        evening,
+        sessions,
+        "Samme økter som kveldskurs (studentene møter på kveldstid i stedet for på dagtid).",
+        "The same sessions as an evening course (the students come in the evening instead of the day).",
+    )
 
 
 def _further(live: LivePlan, req: Request) -> Offer | None:

@@ -41,3 +41,22 @@ def test_big_group_gets_a_smaller_group() -> None:
     offers = counter_offers(live, sc.requests[0])
     smaller = next(o for o in offers if o.kind == "smaller")
     assert smaller.request.group_size == 12 and "gruppe på 12" in smaller.text_nb
+
+
+def test_a_fagskole_class_gets_the_evening_and_a_schools_pupils_do_not() -> None:
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(requests=[request("a", **day), request("b", **day), request("c", **day)])
+    data["sites"][1]["kind"] = "fagskole"  # "near": its students are adults
+    live = LivePlan(parse(data), {})
+    sc = live.inst.scenario
+    live.add(sc.requests[0])
+    live.add(sc.requests[1])  # both day slots of the only date taken
+    evening = next(o for o in counter_offers(live, sc.requests[2]) if o.kind == "evening")
+    assert evening.request.audience == "adults"
+    assert [(s.date.isoformat(), s.slot) for s in evening.sessions] == [("2027-01-05", "eve")]
+    assert "kveldskurs" in evening.text_nb and "evening course" in evening.text_en
+
+    school, sc2 = _live(request("a", **day), request("b", **day), request("c", **day))
+    school.add(sc2.requests[0])
+    school.add(sc2.requests[1])
+    assert all(o.kind != "evening" for o in counter_offers(school, sc2.requests[2]))
