@@ -35,7 +35,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument(
         "--fair-share",
         action="store_true",
-        help="raise the worst-served school's share first, then total value",
+        help="raise the worst-served school's share, then lift poorly served schools, then total value",
     )
     p.set_defaults(run=cmd_solve)
 

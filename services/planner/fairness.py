@@ -1,11 +1,20 @@
-"""Fair share between schools: the max-min policy and the Gini figure.
+"""Fair share between schools: the policy and the Gini figure.
 
-Policy (``SolveParams(fair_share=True)``, ``hubplan solve --fair-share``):
-first maximise the smallest served share among requesting sites - share =
-served value / value that site asked for that could be served at all - and
-only then total value. It is the first level of a lexicographic max-min;
-later levels are left to total value. Requests that cannot be served even
-alone (no option) do not count against a school's share.
+Policy (``SolveParams(fair_share=True)``, ``hubplan solve --fair-share``),
+three levels, each held while the next is optimised - share = served value /
+value that site asked for that could be served at all:
+
+1. **max-min**: the smallest served share among requesting sites;
+2. **balance**: the sum over sites of a concave function of their shares
+   (:data:`UTILITY`). Raising a low share counts more than raising a high
+   one, so when level 1 is stuck at 0 - more schools than the equipment can
+   give anything, the usual case - the plan still serves more schools and
+   lifts the worse-served ones first. It stands in for the later levels of a
+   lexicographic max-min, which would need a solve per site per level;
+3. total value (the usual objective).
+
+Requests that cannot be served even alone (no option) do not count against a
+school's share.
 
 Every plan reports the Gini coefficient of the sites' served shares
 (0 = all schools equally well served, 1 = one school got everything).
@@ -25,6 +34,11 @@ from services.planner.model.variables import PlanVars
 from services.planner.options import candidates, staff_days
 
 SCALE = 1000  # shares in thousandths
+# the balance level's utility of a share: piecewise linear, concave, through
+# (share, utility) = (0, 0), (0.1, 800), (0.25, 1400), (0.5, 1900), (1, 2400);
+# slopes 8, 4, 2, 1 per thousandth: the first tenth of a share is worth eight
+# times the last half
+UTILITY = ((0, 0, 8), (100, 800, 4), (250, 1400, 2), (500, 1900, 1))  # (from, f(from), slope)
 
 
 def servable_alone(inst: Instance, requests: Iterable[int]) -> set[int]:
@@ -38,20 +52,42 @@ def servable_alone(inst: Instance, requests: Iterable[int]) -> set[int]:
     }
 
 
-def add_min_share(
+def add_shares(
     model: cp_model.CpModel, inst: Instance, v: PlanVars, servable: set[int]
-) -> cp_model.IntVar:
-    """A variable bounded by every site's served share (x1000); maximise it."""
+) -> list[cp_model.IntVar]:
+    """One variable per requesting site, at most its served share (x1000)."""
     by_site: dict[str, list[int]] = defaultdict(list)
     for r in v.served:
         if r in servable:
             by_site[inst.requests[r].site].append(r)
-    z = model.new_int_var(0, SCALE, "min_share")
-    for rs in by_site.values():
+    shares = []
+    for site, rs in sorted(by_site.items()):
+        share = model.new_int_var(0, SCALE, f"share[{site}]")
         asked = sum(inst.requests[r].value for r in rs)
         served = sum(inst.requests[r].value * v.served[r] for r in rs)
-        model.add(SCALE * served >= asked * z)
+        model.add(SCALE * served >= asked * share)
+        shares.append(share)
+    return shares
+
+
+def add_min_share(model: cp_model.CpModel, shares: Sequence[cp_model.IntVar]) -> cp_model.IntVar:
+    """Level 1: a variable at most every site's share; maximise it."""
+    z = model.new_int_var(0, SCALE, "min_share")
+    for share in shares:
+        model.add(z <= share)
     return z
+
+
+def add_balance(model: cp_model.CpModel, shares: Sequence[cp_model.IntVar]) -> cp_model.LinearExpr:
+    """Level 2: the sum of the sites' concave utilities (:data:`UTILITY`); maximise it."""
+    top = UTILITY[-1][1] + UTILITY[-1][2] * (SCALE - UTILITY[-1][0])
+    utilities = []
+    for share in shares:
+        u = model.new_int_var(0, top, f"utility[{share.name}]")
+        for start, at_start, slope in UTILITY:  # concave: the lowest line binds
+            model.add(u <= at_start + slope * (share - start))
+        utilities.append(u)
+    return cp_model.LinearExpr.sum(utilities)
 
 
 def site_shares(inst: Instance, servable: Iterable[int], served: set[int]) -> dict[str, float]:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from ortools.sat.python import cp_model
 
 from schemas.scenario import Scenario
-from services.planner.fairness import add_min_share, servable_alone
+from services.planner.fairness import add_balance, add_min_share, add_shares, servable_alone
 from services.planner.finalize import model_moves
 from services.planner.greedy import fcfs_order, seed_order
 from services.planner.instance import Instance, build_instance
@@ -125,6 +125,9 @@ def _optimise(
     return plan, moves, teachers, worst, bound_total, statuses
 
 
+FAIR_LEVEL_SHARE = 0.2  # of a region's time, per fair-share level (two levels)
+
+
 def _solve_region(
     inst: Instance,
     region: str,
@@ -146,17 +149,23 @@ def _solve_region(
     model, v, value = build_model(inst, options, requests, kept, fixed)
     add_hint(model, inst, v, seed)
     fair = params.fair_share
-    if fair:  # first the smallest school share, then total value with it held
-        z = add_min_share(model, inst, v, servable_alone(inst, requests))
-        model.maximize(z)
-        first = make_solver(params, seconds * 0.3)
-        if first.solve(model, Reporter(region, "fair share", params.on_progress)) in (
-            cp_model.OPTIMAL,
-            cp_model.FEASIBLE,
-        ):
-            model.add(z >= round(first.objective_value))
+    if fair:  # smallest school share, then balance, then total value; each level held
+        shares = add_shares(model, inst, v, servable_alone(inst, requests))
+        levels = (
+            ("fair share", add_min_share(model, shares)),
+            ("balance", add_balance(model, shares)),
+        )
+        for phase, level in levels:
+            model.maximize(level)
+            solver = make_solver(params, seconds * FAIR_LEVEL_SHARE)
+            if solver.solve(model, Reporter(region, phase, params.on_progress)) in (
+                cp_model.OPTIMAL,
+                cp_model.FEASIBLE,
+            ):
+                model.add(level >= round(solver.objective_value))
+                hint_solution(model, solver)  # feasible under every level so far
         model.maximize(value)
-        seconds *= 0.7
+        seconds *= 1 - FAIR_LEVEL_SHARE * len(levels)
     solver = make_solver(params, seconds * (1 - params.secondary_share))
     callback = Reporter(region, "value", params.on_progress)
     status = solver.solve(model, callback)
@@ -178,9 +187,7 @@ def _solve_region(
         ]
         status_text = "OPTIMAL" if proven else "FEASIBLE"
         return plan, tidy_moves(inst, plan, moves, fixed), teachers, status_text, bound
-    model.clear_hints()  # type: ignore[no-untyped-call]
-    for var in [*v.x, *v.served.values(), *v.at.values(), *v.moves.values(), *v.teach.values()]:
-        model.add_hint(var, bool(solver.value(var)))
+    hint_solution(model, solver)
     model.add(value >= best)
     model.minimize(secondary(inst, v))
     solver2 = make_solver(params, phase2)
@@ -198,6 +205,18 @@ def _strip_bonus(inst: Instance, kept: Sequence[KeptLock], solver: cp_model.CpSo
     """The solver's bound in plain served value (lock bonuses removed)."""
     locked = {k.request for k in kept}
     return float(solver.best_objective_bound) - lock_bonus(inst) * len(locked)
+
+
+def hint_solution(model: cp_model.CpModel, solver: cp_model.CpSolver) -> None:
+    """Hint every variable with the solver's solution, so the next phase starts from it.
+
+    Every variable, auxiliaries included: with presolve off (short limits)
+    CP-SAT does not complete a partial hint quickly and may find nothing.
+    """
+    model.clear_hints()  # type: ignore[no-untyped-call]
+    for i in range(len(model.proto.variables)):
+        var = model.get_int_var_from_proto_index(i)
+        model.add_hint(var, solver.value(var))
 
 
 def make_solver(params: SolveParams, seconds: float) -> cp_model.CpSolver:

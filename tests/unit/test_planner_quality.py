@@ -288,6 +288,29 @@ def test_fair_share_raises_the_worst_served_school() -> None:
     assert validate(scenario, fair.to_schedule("fair")) == []
 
 
+def test_fair_share_spreads_when_some_school_must_get_nothing() -> None:
+    """Three schools, two sessions of capacity: the smallest share is 0 in every
+    plan (max-min alone is blind here); the balance level serves two schools."""
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(
+        requests=[
+            request("n1", priority=3, **day),
+            request("n2", priority=3, **day),
+            request("h1", site="hub", **day),
+            request("f1", site="far", max_travel_minutes=300, **day),
+        ]
+    )
+    scenario = parse(data)
+    plain = solve(scenario, EXACT)
+    fair = solve(scenario, SolveParams(time_limit=10, workers=2, fair_share=True))
+    assert {s.request for s in plain.sessions} == {"n1", "n2"}
+    assert plain.lowest_share == fair.lowest_share == 0.0
+    # lexicographically: shares (0, 1, 1) beat (0, 0.5, 1) and (0, 0, 1)
+    assert {s.request for s in fair.sessions} == {"h1", "f1"}
+    assert fair.fairness_gini < plain.fairness_gini
+    assert validate(scenario, fair.to_schedule("fair")) == []
+
+
 def test_solve_keeps_booked_container_trips() -> None:
     """Trips inside the notice period are fixed for the optimiser too."""
     from schemas.schedule import ContainerMove
