@@ -77,8 +77,12 @@ def main() -> int:
         valid = not validate(after, fixed.plan.to_schedule("r")) and not validate(
             after, scratch.to_schedule("s")
         )
+        before = {x.request for x in base.sessions}
+        scratch_lost = before - {x.request for x in scratch.sessions}
         rows.append(
             {
+                "lost": len(fixed.lost),
+                "scratch_lost": len(scratch_lost),
                 "latency": latency,
                 "changed": fixed.changed_sessions,
                 "scratch_changed": len(scratch_changes),
@@ -89,7 +93,8 @@ def main() -> int:
         )
         out.print(
             f"  {i + 1:2d}: repair {latency:.2f} s, {fixed.changed_sessions} changed "
-            f"(scratch {len(scratch_changes)}), value {fixed.plan.served_value} "
+            f"(scratch {len(scratch_changes)}), lost {len(fixed.lost)} "
+            f"(scratch {len(scratch_lost)}), value {fixed.plan.served_value} "
             f"(scratch {scratch.served_value}){'' if valid else ' INVALID'}"
         )
     lat = sorted(r["latency"] for r in rows)
@@ -108,6 +113,12 @@ def main() -> int:
     )
     t.add_row("sessions changed: repair / from scratch", f"{changed} / {scratch_changed}", "")
     t.add_row("from scratch changes x more", f"{ratio:.1f}x", ">= 5x")
+    lost = sum(r["lost"] for r in rows)
+    t.add_row(
+        "bookings lost: repair / from scratch",
+        f"{lost} / {sum(r['scratch_lost'] for r in rows)}",
+        "",
+    )
     t.add_row("served value after repair / from scratch", f"{value:.1%}", ">= 98%")
     t.add_row("every plan valid", str(all(r["valid"] for r in rows)), "True")
     out.print(t)

@@ -46,7 +46,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         default=5,
         help="container moves departing within this many working days stay (default 5)",
     )
-    p.add_argument("--time-limit", type=float, default=10.0)
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        help="seconds for the repair, model building included (default 10)",
+    )
     p.add_argument("--workers", type=int, default=0)
     p.set_defaults(run=cmd_replan)
 

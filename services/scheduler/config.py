@@ -39,7 +39,9 @@ class SchedulerSettings(BaseSettings):
     notice_days: int = Field(
         default=5, ge=0, description="Working days ahead in which booked container trips stay."
     )
-    repair_time_limit: float = Field(default=2.0, gt=0, description="CP-SAT seconds per repair.")
+    repair_time_limit: float = Field(
+        default=1.5, gt=0, description="Seconds per repair, model building included."
+    )
     frozen_days: int = Field(
         default=2, ge=0, description="Working days from today a repair never touches."
     )
