@@ -44,6 +44,7 @@ class LivePlan:
         self.positions = positions(self.inst, moves)
         self.units_taken: set[tuple[str, int, int]] = set()
         self.bookings: dict[str, list[Booking]] = {}
+        self._candidate_memo: dict[tuple[object, ...], list[Candidate]] = {}
         staff_index = {p.id: i for i, p in enumerate(self.inst.staff or [])}
         for rid, sessions in confirmed.items():
             r = self.inst.request_index[rid]
@@ -130,13 +131,55 @@ class LivePlan:
         r = self.inst.request_index[req.id]
         self.inst.requests[r] = req
 
-    def cancel(self, request_id: str) -> int:
-        """Free a request's sessions; returns how many were freed."""
+    def cancel(self, request_id: str) -> list[Booking]:
+        """Free a request's sessions; returns what was freed."""
         booked = self.bookings.pop(request_id, [])
         for b in booked:
             self.ledger.release(b)
             self.units_taken.discard((b.unit or "", b.day, b.slot))
-        return len(booked)
+        return booked
+
+    def could_gain(self, req: Request, freed: Sequence[Booking]) -> bool:
+        """Could ``req``, which did not fit before, fit now that ``freed`` was released?
+
+        Everything else is as it was, so only if one of its candidates is a
+        freed unit on a freed day, or a freed instructor could teach it that
+        week (their weekly limit and that day's timetable eased). A cheap
+        filter before a retry, never a false "no".
+        """
+        inst = self.inst
+        first = bisect.bisect_left(inst.days, req.earliest)
+        last = bisect.bisect_right(inst.days, req.latest) - 1
+        if first > last:
+            return False  # no day of the horizon in its window
+        for b in freed:
+            if b.staff is not None and inst.staff is not None:
+                person = inst.staff[b.staff]
+                if (
+                    req.equipment_type in person.types
+                    and req.part in person.parts
+                    and inst.weeks[first] <= inst.weeks[b.day] <= inst.weeks[last]
+                ):
+                    return True
+        usable = [
+            b
+            for b in freed
+            if first <= b.day <= last
+            and (
+                inst.pools[b.resource].type == req.equipment_type
+                if b.kind == FIXED
+                else req.equipment_type in inst.boxes[b.resource].types
+            )
+        ]
+        if not usable:
+            return False
+        for c in self._candidates(req):
+            for b in usable:
+                if (c.kind, c.resource) == (b.kind, b.resource):
+                    i = bisect.bisect_left(c.days, b.day)
+                    if i < len(c.days) and c.days[i] == b.day:
+                        return True
+        return False
 
     def sessions(self, request_id: str) -> list[Session]:
         staff = self.inst.staff or []
@@ -156,8 +199,26 @@ class LivePlan:
 
     # -- internals -------------------------------------------------------
     def _candidates(self, req: Request) -> list[Candidate]:
-        """Candidates with containers only where the current plan has them."""
-        return where_they_stand(candidates(self.inst, req, self.staffed), self.positions)
+        """Candidates with containers only where the current plan has them.
+
+        Memoised on the request fields they depend on: catalogue, instructors'
+        days and container positions are fixed for a LivePlan's life, and
+        waitlist retries ask for the same shapes again and again.
+        """
+        key = (
+            req.site,
+            req.equipment_type,
+            req.audience,
+            req.group_size,
+            req.earliest,
+            req.latest,
+            req.max_travel_minutes,
+        )
+        found = self._candidate_memo.get(key)
+        if found is None:
+            found = where_they_stand(candidates(self.inst, req, self.staffed), self.positions)
+            self._candidate_memo[key] = found
+        return found
 
     def _take(self, b: Booking) -> None:
         if b.kind == FIXED and b.unit is None:

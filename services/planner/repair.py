@@ -258,6 +258,10 @@ def _seed(
         return _change_cost(inst, probe, old) * 1000 + near
 
     plan = constructive_plan(inst, valid, broken + others, where, smallest_change)
+    # a whole lock the seed still could not hold (e.g. its container is in transit
+    # then under the plan's moves) is broken too
+    held = served_requests(plan, inst)
+    broken += [r for r in before if r in whole and r not in held]
     # a broken request the greedy could not re-place: try moving one competitor
     staffed = staff_days(inst)
     pinned = {k.request for k in kept}  # locked or frozen: never moved

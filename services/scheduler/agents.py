@@ -11,7 +11,6 @@ import base64
 import datetime as dt
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -25,6 +24,7 @@ from services.scheduler.app import SchedulerApp
 from services.scheduler.handlers import Outcome
 from services.scheduler.optimiser import dumps, solve_snapshot
 from services.scheduler.repair_handlers import repair_input, run_repair
+from services.scheduler.solver_pool import SolverPool
 from services.scheduler.state import snapshot
 
 log = logging.getLogger("hubplan.scheduler")
@@ -32,18 +32,7 @@ log = logging.getLogger("hubplan.scheduler")
 
 def wire(s: SchedulerApp) -> None:
     app, topics, sched, m = s.app, s.topics, s.scheduler, s.metrics
-    pool: dict[str, ThreadPoolExecutor] = {}
-
-    def executor() -> ThreadPoolExecutor:
-        """One solver thread per worker, for repairs and the optimiser alike.
-
-        A thread (STYLE.md 6 allows either): CP-SAT releases the GIL while it
-        searches, so the loop keeps heartbeating, and there is no spawned
-        interpreter to start and feed per worker.
-        """
-        if "pool" not in pool:
-            pool["pool"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solver")
-        return pool["pool"]
+    solvers = SolverPool()
 
     async def dead_letter(
         raw: bytes | None,
@@ -183,7 +172,7 @@ def wire(s: SchedulerApp) -> None:
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(
-                executor(),
+                solvers.get(),
                 run_repair,
                 scenario_json,
                 current_json,
@@ -219,7 +208,7 @@ def wire(s: SchedulerApp) -> None:
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(
-                executor(),
+                solvers.get(),
                 solve_snapshot,
                 scenario_json,
                 waitlisted,
@@ -259,5 +248,9 @@ def wire(s: SchedulerApp) -> None:
 
     @app.on_before_shutdown.connect
     async def stop_pool(app: Any, **kwargs: Any) -> None:
-        if "pool" in pool:
-            pool["pool"].shutdown(wait=False, cancel_futures=True)
+        solvers.shutdown()
+
+    @app.task
+    async def start_solver() -> None:
+        """Start the solver process with the worker, not on the first disruption."""
+        await asyncio.wrap_future(solvers.warm())

@@ -41,6 +41,7 @@ from schemas.events import (
 )
 from schemas.scenario import Request, request_problems
 from schemas.schedule import Session, Unserved
+from services.planner.ledger import Booking
 from services.scheduler.catalogue_edit import CatalogueChangeError, apply_change
 from services.scheduler.offer_handlers import offers_for, on_offer_accepted
 from services.scheduler.repair_handlers import on_disruption, on_repair
@@ -172,7 +173,7 @@ class Scheduler:
                 detail=decided.detail,
                 offers=offers_for(rt, req),
             )
-            rt.waitlist.add(req.id)
+            rt.waitlist.add(req)
             kind = "waitlisted"
         else:
             self._record(rt, req, "confirmed", sessions=decided)
@@ -196,46 +197,36 @@ class Scheduler:
             self._decision_out(
                 rt.region,
                 BookingCancellationConfirmed(
-                    request_id=p.request_id, site=rec["request"]["site"], freed_sessions=freed
+                    request_id=p.request_id, site=rec["request"]["site"], freed_sessions=len(freed)
                 ),
             )
         ]
         if freed:  # a waitlisted request's cancel frees nothing: no retry
-            msgs += self._promote(rt, {rec["request"]["equipment_type"]})
+            msgs += self._promote(rt, freed)
         self._touch(rt, "cancel")
         return Outcome(msgs, "cancelled", rt.region)
 
-    def _promote(self, rt: RegionRuntime, types: set[str] | None = None) -> list[Out]:
+    def _promote(self, rt: RegionRuntime, freed: list[Booking] | None = None) -> list[Out]:
         """Try waitlisted requests again, first come first served.
 
-        Only requests of the freed ``types`` can gain, and once one request
-        fails, an identical one (same site, type, size, window) would too.
+        After a cancellation only requests that could use what it ``freed``
+        are tried (``LivePlan.could_gain``); one request per shape stands
+        for the rest of its shape (``Waitlist.promote``).
         """
         out = []
-        failed: set[tuple[object, ...]] = set()
-        for req in rt.waitlisted_in_order():
-            if types is not None and req.equipment_type not in types:
-                continue
-            shape = (
-                req.site,
-                req.equipment_type,
-                req.audience,
-                req.group_size,
-                req.sessions,
-                req.min_gap_days,
-                req.earliest,
-                req.latest,
-                req.max_travel_minutes,
-            )
-            if shape in failed:
-                continue
-            decided = rt.live.try_add(req)
+
+        def fits(rid: str) -> bool:
+            decided = rt.live.try_add(rt.requests[rid])
             if decided is None:
-                failed.add(shape)
-                continue
-            rt.waitlist.discard(req.id)
-            self._record(rt, req, "confirmed", sessions=decided)
-            out.append(self._current_decision(req.id))
+                return False
+            self._record(rt, rt.requests[rid], "confirmed", sessions=decided)
+            out.append(self._current_decision(rid))
+            return True
+
+        def worth_trying(rid: str) -> bool:
+            return freed is None or rt.live.could_gain(rt.requests[rid], freed)
+
+        rt.waitlist.promote(fits, worth_trying)
         return out
 
     # -- catalogue ---------------------------------------------------------

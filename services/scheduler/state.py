@@ -15,7 +15,6 @@ tables and can be dropped and rebuilt at any time, e.g. after a rebalance.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,6 +24,7 @@ from schemas.scenario import SCENARIO_FORMAT, LockedSession, Request, Scenario
 from schemas.schedule import SCHEDULE_FORMAT, ContainerMove, Session
 from services.planner.insert import LivePlan
 from services.planner.locks import lock_of
+from services.scheduler.waitlist import Waitlist
 
 Status = Literal["confirmed", "waitlisted", "rejected", "cancelled"]
 Table = MutableMapping[str, Any]
@@ -50,16 +50,10 @@ class RegionRuntime:
     dirty: bool = True  # the optimiser has not looked at it since the last change
     solving: bool = False
     changed_at: float = 0.0
-    waitlist: set[str] = field(default_factory=set)
+    waitlist: Waitlist = field(default_factory=Waitlist)
     plan_sent: int = -1  # version of the last PlanChanged sent
     repair: str | None = None  # pending disruption(s) to repair, in words
     plan_cause: str = "catalogue"
-
-    def waitlisted_in_order(self) -> list[Request]:
-        return sorted(
-            (self.requests[r] for r in self.waitlist),
-            key=lambda q: (q.submitted_at.astimezone(dt.UTC), q.id),
-        )
 
 
 def scenario_of(catalogue: RegionCatalogue, requests: list[Request], name: str) -> Scenario:
@@ -101,13 +95,15 @@ def load_runtime(store: Store, region: str) -> RegionRuntime | None:
         live=live,
         moves=moves,
         version=int(meta.get("version", 0)),
-        waitlist={r for r, s in status.items() if s == "waitlisted"},
         repair=meta.get("repair"),
     )
+    for rid, s in status.items():
+        if s == "waitlisted":
+            runtime.waitlist.add(requests[rid])
     for rid in confirmed:
         if rid not in live.bookings:  # no longer bookable in this catalogue
             runtime.status[rid] = "waitlisted"
-            runtime.waitlist.add(rid)
+            runtime.waitlist.add(requests[rid])
     return runtime
 
 

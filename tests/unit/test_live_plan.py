@@ -57,7 +57,7 @@ def test_insert_fills_around_confirmed_and_waitlists_when_full() -> None:
     assert not isinstance(third, list) and third.reason == "no-capacity"
     assert _check(data, live, ["a", "b"]) == []
     # cancelling frees the slot, and the waitlisted request now fits
-    assert live.cancel("a") == 1
+    assert len(live.cancel("a")) == 1
     assert isinstance(live.add(scenario.requests[2]), list)
 
 
@@ -82,3 +82,28 @@ def test_insert_respects_existing_plan_and_container_positions() -> None:
     assert sorted(live.sessions("f"), key=lambda s: s.index) == sorted(
         confirmed["f"], key=lambda s: s.index
     )
+
+
+def test_could_gain_only_for_requests_that_can_use_what_was_freed() -> None:
+    """A cheap filter before retrying the waitlist: never "no" for a request that now fits."""
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(
+        requests=[
+            request("a", **day),
+            request("b", **day),
+            request("c", **day),  # same day: can use a's slot
+            request("later", earliest="2027-01-06", latest="2027-01-08"),  # other dates
+            request("other-type", equipment_type="plc-rig", **day),
+        ]
+    )
+    scenario = parse(data)
+    live = LivePlan(scenario, {})
+    for req in scenario.requests[:2]:
+        assert isinstance(live.add(req), list)
+    freed = live.cancel("a")
+    c, later, other = scenario.requests[2:]
+    assert live.could_gain(c, freed)
+    assert live.try_add(c) is not None  # and it does fit
+    assert not live.could_gain(later, freed)
+    assert not live.could_gain(other, freed)
+    assert not live.could_gain(c, [])

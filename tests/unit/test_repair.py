@@ -311,3 +311,46 @@ def test_shortcut_returns_the_seed_only_when_it_is_provably_least_change() -> No
     full = _disrupt(data, before, event, shortcut=False)
     assert [c.kind for c in fast.changes] == [c.kind for c in full.changes] == ["unit"]
     assert fast.plan.region_status == {"all": "OPTIMAL"}  # no solver was needed
+
+
+def test_a_session_whose_container_is_in_transit_is_repaired_not_lost() -> None:
+    """The old session passes the lock checks, but the plan's trips have its container
+    on the road that day: the repair must treat it as broken, not freeze it out."""
+    from schemas.schedule import ContainerMove
+    from tests.builders import container
+
+    data = world(containers=[container("box-1")], requests=[request("a")])
+    planned = _planned(data)
+    on_13th = planned.sessions[0].model_copy(update={"date": dt.date(2027, 1, 13)})
+    trips = [
+        {
+            "container": "box-1",
+            "from": "depot",
+            "to": "far",
+            "depart": "2027-01-05",
+            "ready": "2027-01-07",
+            "km": 184.3,
+        },
+        {
+            "container": "box-1",
+            "from": "far",
+            "to": "depot",
+            "depart": "2027-01-13",
+            "ready": "2027-01-15",
+            "km": 184.3,
+        },
+    ]
+    current = planned.model_copy(
+        update={
+            "sessions": [on_13th.model_copy(update={"site": "depot", "resource": "box-1"})],
+            "container_moves": [ContainerMove.model_validate(t, strict=False) for t in trips],
+        }
+    )
+    result = _disrupt(
+        data,
+        current,
+        {"kind": "site-closed", "site": "near", "from": "2027-01-14", "to": "2027-01-14"},
+        today=dt.date(2027, 1, 4),
+        frozen_days=0,
+    )
+    assert result.lost == [] and {s.request for s in result.plan.sessions} == {"a"}
