@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.schedule import SCHEDULE_FORMAT
-from services.gateway.readside import Projection
+from services.gateway.readside import Projection, RequestView
+from services.planner.fairness import gini
+
+CROWDED_OUT = ("no-capacity", "not-optimised")  # could be served alone, not with the others
 
 
 def _value(request: dict[str, Any] | None) -> int:
@@ -43,5 +46,29 @@ def plan_document(proj: Projection, region: str | None = None) -> dict[str, Any]
             "requested_value": sum(_value(v.request) for v in active),
             "container_km": round(sum(float(m.get("km", 0)) for m in moves), 1),
             "solve_seconds": 0.0,
+            **fairness(active),
         },
+    }
+
+
+def fairness(views: list[RequestView]) -> dict[str, float | None]:
+    """Gini of the schools' served shares and the worst-served school's share.
+
+    As the planner defines them (services/planner/fairness.py): a school's
+    share is its confirmed value over the value it asked for that could be
+    served at all - confirmed, or waitlisted only because others hold the
+    capacity; out-of-reach or out-of-window requests do not count.
+    """
+    asked: dict[str, int] = {}
+    got: dict[str, int] = {}
+    for v in views:
+        if v.site is None or not (v.status == "confirmed" or v.reason in CROWDED_OUT):
+            continue
+        asked[v.site] = asked.get(v.site, 0) + _value(v.request)
+        if v.status == "confirmed":
+            got[v.site] = got.get(v.site, 0) + _value(v.request)
+    shares = [got.get(site, 0) / total for site, total in asked.items() if total]
+    return {
+        "fairness_gini": round(gini(shares), 4),
+        "lowest_share": round(min(shares), 4) if shares else None,
     }

@@ -1,6 +1,6 @@
 """The background optimiser: full CP-SAT solve of a region, off the event loop.
 
-Runs in an executor thread (CP-SAT is CPU-bound but releases the GIL; the worker must keep
+Runs in the worker's solver process (``solver_pool``; the worker must keep
 heartbeating and consuming), on a snapshot where every confirmed session is
 a pinned lock. Only waitlisted requests can gain sessions; the proposal is
 sent back through ``hubplan.intake`` and applied by the agent only if the

@@ -82,6 +82,8 @@ def test_retries_and_redelivery_book_once(stack: Stack, kafka_broker: str) -> No
     for s in plan["sessions"]:
         per_request[s["request"]] = per_request.get(s["request"], 0) + 1
     assert per_request == {"dup-once": 2, "dup-twice": 1}
+    # one school, everything it asked for served: an even plan
+    assert plan["metrics"]["lowest_share"] == 1.0 and plan["metrics"]["fairness_gini"] == 0.0
 
 
 def test_garbage_wrong_schema_unknown_site_go_to_dead_letter(
