@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import logging
 import time
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -169,10 +170,8 @@ def wire(s: SchedulerApp) -> None:
         today: str,
         disrupted: tuple[str, ...] = (),
     ) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(
-                solvers.get(),
+            result = await solvers.run(
                 run_repair,
                 scenario_json,
                 current_json,
@@ -205,10 +204,8 @@ def wire(s: SchedulerApp) -> None:
     async def run_optimiser(
         region: str, version: int, scenario_json: str, waitlisted: list[str], booked: list[Any]
     ) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(
-                solvers.get(),
+            result = await solvers.run(
                 solve_snapshot,
                 scenario_json,
                 waitlisted,
@@ -230,6 +227,12 @@ def wire(s: SchedulerApp) -> None:
                 )
                 event = envelope(proposal, key=region, source="scheduler-optimiser")
                 await topics[INTAKE].send(key=region.encode(), value=encode(event))
+        except BrokenProcessPool:
+            log.warning("solver process died while optimising %s; it restarts", region)
+            m.observe_solver_error(region)
+            rt = sched.cache.get(region)
+            if rt is not None:
+                rt.dirty = True  # not this region's fault: try again with the new process
         except Exception:
             log.exception("optimiser failed for %s", region)
             m.observe_solver_error(region)

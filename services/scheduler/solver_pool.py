@@ -11,13 +11,19 @@ on a small machine the intake path comes first.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -59,6 +65,20 @@ class SolverPool:
 
     def warm(self) -> Future[None]:
         return self.get().submit(_warm)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in the solver process.
+
+        If that process died (killed, out of memory), the pool is broken for
+        good: replace it, so the next job - the caller's timer tries again -
+        gets a fresh one, and re-raise for this one.
+        """
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.get(), fn, *args)
+        except BrokenProcessPool:
+            self.shutdown()
+            raise
 
     def shutdown(self) -> None:
         if self._pool is not None:
