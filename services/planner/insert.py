@@ -139,6 +139,20 @@ class LivePlan:
             self.units_taken.discard((b.unit or "", b.day, b.slot))
         return booked
 
+    def gaining_types(self, freed: Sequence[Booking]) -> set[str]:
+        """Equipment types a waitlisted request must need to gain from ``freed``:
+        what the freed units offer, and what the freed instructors teach."""
+        inst = self.inst
+        out: set[str] = set()
+        for b in freed:
+            if b.kind == FIXED:
+                out.add(inst.pools[b.resource].type)
+            else:
+                out.update(inst.boxes[b.resource].types)
+            if b.staff is not None and inst.staff is not None:
+                out.update(inst.staff[b.staff].types)
+        return out
+
     def could_gain(self, req: Request, freed: Sequence[Booking]) -> bool:
         """Could ``req``, which did not fit before, fit now that ``freed`` was released?
 

@@ -226,7 +226,8 @@ class Scheduler:
         def worth_trying(rid: str) -> bool:
             return freed is None or rt.live.could_gain(rt.requests[rid], freed)
 
-        rt.waitlist.promote(fits, worth_trying)
+        types = None if freed is None else rt.live.gaining_types(freed)
+        rt.waitlist.promote(fits, worth_trying, types)
         return out
 
     # -- catalogue ---------------------------------------------------------

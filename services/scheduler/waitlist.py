@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 from schemas.scenario import Request
 
@@ -46,12 +46,14 @@ class Waitlist:
     def __init__(self) -> None:
         self._where: dict[str, tuple[Shape, Key]] = {}
         self._groups: dict[Shape, list[Key]] = {}
+        self._of_type: dict[object, set[Shape]] = {}  # equipment type -> its shapes
 
     def add(self, req: Request) -> None:
         if req.id in self._where:
             return
         shape, key = shape_of(req), fcfs_key(req)
         bisect.insort(self._groups.setdefault(shape, []), key)
+        self._of_type.setdefault(req.equipment_type, set()).add(shape)
         self._where[req.id] = (shape, key)
 
     def discard(self, rid: str) -> None:
@@ -63,6 +65,7 @@ class Waitlist:
         del group[bisect.bisect_left(group, key)]
         if not group:
             del self._groups[shape]
+            self._of_type[shape[1]].discard(shape)
 
     def __contains__(self, rid: object) -> bool:
         return rid in self._where
@@ -78,16 +81,27 @@ class Waitlist:
         return [rid for _, rid in heapq.merge(*self._groups.values())]
 
     def promote(
-        self, fits: Callable[[str], bool], worth_trying: Callable[[str], bool]
+        self,
+        fits: Callable[[str], bool],
+        worth_trying: Callable[[str], bool],
+        types: Collection[str] | None = None,
     ) -> list[str]:
         """Retry shapes in first-come order; the ids that now fit leave the waitlist.
 
+        ``types``: only shapes of these equipment types (None: all);
         ``worth_trying(id)`` is asked once per shape, of its first request
         (e.g. "could it use the capacity just freed?"); ``fits(id)`` books
         the request when it fits and says whether it did.
         """
+        shapes = (
+            self._groups
+            if types is None
+            else [shape for t in types for shape in self._of_type.get(t, ())]
+        )
         heads = [
-            (group[0], shape) for shape, group in self._groups.items() if worth_trying(group[0][1])
+            (self._groups[shape][0], shape)
+            for shape in shapes
+            if worth_trying(self._groups[shape][0][1])
         ]
         heapq.heapify(heads)
         promoted = []

@@ -107,3 +107,19 @@ def test_could_gain_only_for_requests_that_can_use_what_was_freed() -> None:
     assert not live.could_gain(later, freed)
     assert not live.could_gain(other, freed)
     assert not live.could_gain(c, [])
+
+
+def test_gaining_types_are_what_the_freed_units_offer() -> None:
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    box = container("box-1", types=["dry-room", "plc-rig"])
+    for equipment, containers, expected in (
+        (None, [], {"dry-room"}),  # the base world's dry room
+        ([], [box], {"dry-room", "plc-rig"}),  # a container lab offers both
+    ):
+        data = world(containers=containers, requests=[request("a", site="hub", **day)])
+        if equipment is not None:
+            data["equipment"] = equipment
+        scenario = parse(data)
+        live = LivePlan(scenario, {})
+        assert isinstance(live.add(scenario.requests[0]), list)
+        assert live.gaining_types(live.cancel("a")) == expected

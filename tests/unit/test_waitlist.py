@@ -44,3 +44,19 @@ def test_promote_tries_shapes_first_come_and_gives_up_on_a_shape_that_fails() ->
     tried.clear()
     assert w.promote(fits, lambda rid: rid.startswith("n")) == []
     assert tried == ["n5"]  # the far shape was not worth trying
+
+
+def test_promote_can_skip_other_equipment_types_without_asking() -> None:
+    w = Waitlist()
+    w.add(_req("dry", 1))
+    w.add(_req("plc", 2, equipment_type="plc-rig"))
+    asked: list[str] = []
+
+    def worth_trying(rid: str) -> bool:
+        asked.append(rid)
+        return True
+
+    assert w.promote(lambda rid: True, worth_trying, types={"plc-rig"}) == ["plc"]
+    assert asked == ["plc"] and w.in_order() == ["dry"]
+    w.discard("dry")
+    assert w.promote(lambda rid: True, worth_trying, types={"dry-room"}) == []
