@@ -235,40 +235,27 @@ async def run(quick: bool) -> dict[str, Any]:
                 await producer.send(INTAKE, raw, key=region.encode())
             await producer.flush()
 
+        def marked(raws: list[bytes]) -> tuple[list[bytes], str]:
+            """The events and a new booking after them: its decision means all are done."""
+            last = f"dup-marker-{time.time()}"
+            marker = Request.model_validate_json(json.dumps(_req(template, last)))
+            event = envelope(
+                BookingRequested(request=marker, requested_by="b"), key=region, source="b"
+            )
+            return [*raws, encode(event)], last
+
         redelivered = [encode(e) for e in events]
         started = time.perf_counter()
-        await produce(redelivered)
-        last = f"dup-marker-{time.time()}"
-        marker = Request.model_validate_json(json.dumps(_req(template, last)))
-        await produce(
-            [
-                encode(
-                    envelope(
-                        BookingRequested(request=marker, requested_by="b"), key=region, source="b"
-                    )
-                )
-            ]
-        )
+        batch, last = marked(redelivered)
+        await produce(batch)
         await watch.wait_for([last], watch.seen, 600)
         results["redelivered_per_s"] = (burst + 1) / (time.perf_counter() - started)
         await asyncio.sleep(1.0)
         since = len(watch.created_ms)
+        batch, last = marked(redelivered)
         worker.send_signal(signal.SIGSTOP)
         try:
-            await produce(redelivered)
-            last = f"dup-marker-{time.time()}"
-            marker = Request.model_validate_json(json.dumps(_req(template, last)))
-            await produce(
-                [
-                    encode(
-                        envelope(
-                            BookingRequested(request=marker, requested_by="b"),
-                            key=region,
-                            source="b",
-                        )
-                    )
-                ]
-            )
+            await produce(batch)
         finally:
             worker.send_signal(signal.SIGCONT)
         await watch.wait_for([last], watch.seen, 600)

@@ -6,7 +6,7 @@ from typing import Any
 
 from schemas.schedule import SCHEDULE_FORMAT
 from services.gateway.readside import Projection, RequestView
-from services.planner.fairness import gini
+from services.planner.fairness import fairness_figures, shares_by_site
 
 CROWDED_OUT = ("no-capacity", "not-optimised")  # could be served alone, not with the others
 
@@ -59,16 +59,9 @@ def fairness(views: list[RequestView]) -> dict[str, float | None]:
     served at all - confirmed, or waitlisted only because others hold the
     capacity; out-of-reach or out-of-window requests do not count.
     """
-    asked: dict[str, int] = {}
-    got: dict[str, int] = {}
-    for v in views:
-        if v.site is None or not (v.status == "confirmed" or v.reason in CROWDED_OUT):
-            continue
-        asked[v.site] = asked.get(v.site, 0) + _value(v.request)
-        if v.status == "confirmed":
-            got[v.site] = got.get(v.site, 0) + _value(v.request)
-    shares = [got.get(site, 0) / total for site, total in asked.items() if total]
-    return {
-        "fairness_gini": round(gini(shares), 4),
-        "lowest_share": round(min(shares), 4) if shares else None,
-    }
+    counted = (
+        (v.site, _value(v.request), v.status == "confirmed")
+        for v in views
+        if v.site is not None and (v.status == "confirmed" or v.reason in CROWDED_OUT)
+    )
+    return fairness_figures(shares_by_site(counted))

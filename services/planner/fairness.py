@@ -91,14 +91,28 @@ def add_balance(model: cp_model.CpModel, shares: Sequence[cp_model.IntVar]) -> c
 
 
 def site_shares(inst: Instance, servable: Iterable[int], served: set[int]) -> dict[str, float]:
+    return shares_by_site(
+        (inst.requests[r].site, inst.requests[r].value, r in served) for r in servable
+    )
+
+
+def shares_by_site(counted: Iterable[tuple[str, int, bool]]) -> dict[str, float]:
+    """Each site's served share, from (site, value, served) of every request that counts."""
     asked: dict[str, int] = defaultdict(int)
     got: dict[str, int] = defaultdict(int)
-    for r in servable:
-        req = inst.requests[r]
-        asked[req.site] += req.value
-        if r in served:
-            got[req.site] += req.value
+    for site, value, served in counted:
+        asked[site] += value
+        if served:
+            got[site] += value
     return {site: got[site] / total for site, total in asked.items() if total}
+
+
+def fairness_figures(shares: dict[str, float]) -> dict[str, float | None]:
+    """What every plan reports: the Gini of the shares and the lowest share."""
+    return {
+        "fairness_gini": round(gini(list(shares.values())), 4),
+        "lowest_share": round(min(shares.values()), 4) if shares else None,
+    }
 
 
 def gini(values: Sequence[float]) -> float:

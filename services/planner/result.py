@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from schemas.scenario import LockedSession
 from schemas.schedule import Displaced
 from services.planner import finalize
-from services.planner.fairness import gini, site_shares
+from services.planner.fairness import fairness_figures, site_shares
 from services.planner.greedy import served_requests
 from services.planner.instance import Instance
 from services.planner.ledger import Booking
@@ -74,8 +74,7 @@ def assemble_result(
         seed_value=seed_value,
         first_plan_seconds=first_plan,
         region_status=region_status,
-        fairness_gini=round(gini(list(shares.values())), 4),
-        lowest_share=round(min(shares.values()), 4) if shares else None,
+        **fairness_figures(shares),
     )
 
 
