@@ -91,6 +91,16 @@ def drive(stack: Stack, data: dict[str, Any], bootstrap: str, pause: float = 4.0
         }:
             assert time.monotonic() < deadline, "catalogue never reached the read side"
             time.sleep(0.2)
+        if stack.prometheus is not None:
+            # as in production, Prometheus has scraped the idle regions (their decision
+            # series at 0) before the load: else a wave decided between the first two
+            # scrapes has no increase rate() can see (a flaky CI run showed exactly that)
+            zeroes = f'hubplan_decisions_total{{outcome="confirmed",region=~"{"|".join(regions)}"}}'
+            while len(
+                {x["metric"]["region"] for x in promql(stack.prometheus.url, zeroes, True)}
+            ) < len(regions):
+                assert time.monotonic() < deadline, "Prometheus never scraped the idle regions"
+                time.sleep(0.5)
         requests = data["requests"]
         half = len(requests) // 2
         for n, wave in enumerate((requests[:half], requests[half:])):
