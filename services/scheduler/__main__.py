@@ -28,7 +28,7 @@ def main() -> int:
     built = build(settings)
     wire(built)
     logging.basicConfig(level=logging.INFO)
-    worker = Worker(built.app, loglevel="WARNING", quiet=True)
+    worker = Worker(built.app, loglevel=settings.log_level, quiet=True)
     # no terminal spinner: its log handler sets the root logger to DEBUG, so every
     # aiokafka/faust debug call built a log record (a quarter of the worker's CPU
     # per event in the pipeline benchmark's profile)

@@ -13,6 +13,7 @@ import faust
 
 from services.scheduler.config import SchedulerSettings
 from services.scheduler.handlers import Scheduler
+from services.scheduler.kafka_transport import App
 from services.scheduler.metrics import SchedulerMetrics
 from services.scheduler.state import Store
 from services.scheduler.topics import declare
@@ -36,7 +37,7 @@ class SchedulerApp:
 
 def build(settings: SchedulerSettings, metrics: SchedulerMetrics | None = None) -> SchedulerApp:
     extra = {"producer_max_batch_size": 1} if settings.tansu else {}
-    app = faust.App(
+    app = App(
         settings.app_id,
         broker=[f"kafka://{b.strip()}" for b in settings.bootstrap.split(",")],
         store="memory://",

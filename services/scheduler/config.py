@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -47,5 +49,8 @@ class SchedulerSettings(BaseSettings):
     )
     session_timeout: float = Field(
         default=10.0, gt=0, description="Kafka consumer session timeout (s)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING", description="Log level of Faust and aiokafka (INFO shows rebalances)."
     )
     tansu: bool = Field(default=False, description="Broker is Tansu: one message per batch.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,11 @@ def two_workers(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> 
         workers=2,
         tokens=default_tokens(data_dir, sites),
         session_timeout=6.0,
-        scheduler_env={"HUBPLAN_OPTIMISER_TIME_LIMIT": "1"},
+        # INFO: rebalances and table recovery in the worker logs, should this ever hang
+        scheduler_env={
+            "HUBPLAN_OPTIMISER_TIME_LIMIT": "1",
+            "HUBPLAN_LOG_LEVEL": os.environ.get("X_LOG", "INFO"),
+        },
         group_prefix=f"test-{data_dir.name}",  # own groups and changelogs on the shared broker
     )
     s = Stack(config).start(on_step=lambda _: None)
