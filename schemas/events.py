@@ -12,7 +12,7 @@ Topics (documented in ``docs/asyncapi.yaml``, generated from this module):
 topic                     types                                        producer -> consumer
 ========================  ===========================================  ====================
 ``hubplan.intake``        catalogue + booking events, optimiser        gateway, scheduler
-                          proposals                                    -> scheduler
+                          proposals, waitlist retries                  -> scheduler
 ``hubplan.decisions``     BookingConfirmed / Waitlisted / Rejected /   scheduler -> gateway
                           Cancelled                                    read side
 ``hubplan.plans``         PlanChanged                                  scheduler -> gateway,
@@ -106,6 +106,25 @@ class PlanProposed(Strict):
     base_version: int = Field(ge=0, description="Region version the proposal was computed on.")
     promote: dict[Id, list[Session]] = Field(description="Waitlisted request -> its new sessions.")
     moves: list[ContainerMove]
+
+
+class RetryWaitlist(Strict):
+    """Command to itself: retry the waitlist on capacity that cancellations freed.
+
+    A cancellation frees capacity at once but leaves the retry to this
+    command, sent behind it on the region's partition: a run of cancellations
+    already queued is applied first and the waitlist is retried once for all
+    of them. Any other event of the region retries first (first come, first
+    served: a new request never takes what a waiting one could use).
+    """
+
+    TYPE: ClassVar[str] = "hubplan.waitlist.retry.v1"
+    region: Id
+    token: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Matches the worker's pending retry; any other token retries every shape.",
+    )
 
 
 class DisruptionReported(Strict):
@@ -235,6 +254,7 @@ PAYLOADS: dict[str, type[Strict]] = {
         BookingRequested,
         BookingCancelled,
         PlanProposed,
+        RetryWaitlist,
         OfferAccepted,
         DisruptionReported,
         RepairProposed,

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # topic -> (producers, consumers, payload types)
 TOPIC_MAP: dict[str, tuple[list[str], list[str], list[str]]] = {
     INTAKE: (
-        ["gateway", "scheduler optimiser"],
+        ["gateway", "scheduler (optimiser, repair, waitlist retries)"],
         ["scheduler", "gateway read side"],
         [
             "hubplan.catalogue.loaded.v1",
@@ -38,6 +38,7 @@ TOPIC_MAP: dict[str, tuple[list[str], list[str], list[str]]] = {
             "hubplan.disruption.reported.v1",
             "hubplan.offer.accepted.v1",
             "hubplan.repair.proposed.v1",
+            "hubplan.waitlist.retry.v1",
         ],
     ),
     DECISIONS: (

@@ -11,8 +11,9 @@ or a request id already known, is not applied again; instead the request's
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from pydantic import ValidationError
 from schemas.common import Strict, describe_errors
 from schemas.events import (
     DECISIONS,
+    INTAKE,
     PLANS,
     BookingCancellationConfirmed,
     BookingCancelled,
@@ -37,6 +39,7 @@ from schemas.events import (
     RegionCatalogue,
     RepairProposed,
     ResourceChanged,
+    RetryWaitlist,
     envelope,
 )
 from schemas.scenario import Request, request_problems
@@ -62,6 +65,7 @@ class Outcome:
     kind: str  # e.g. "confirmed", "waitlisted", "duplicate", "stale-proposal"
     region: str | None = None
     dead_letter: tuple[str, list[dict[str, str]]] | None = None  # (reason, errors)
+    promoted_after_cancel: int = 0  # waitlisted requests booked on capacity cancels freed
 
 
 class InvalidEvent(Exception):
@@ -87,11 +91,17 @@ class Scheduler:
     def handle(self, event: Envelope, payload: Strict) -> Outcome:
         if event.id in self.store.seen:
             return self._replay(event, payload)
+        # first come, first served: what cancellations freed goes to the waitlist
+        # before any other event of the region can take it
+        queued = isinstance(payload, (BookingCancelled, RetryWaitlist))
+        first = [] if queued else self._retry_freed(event.key)
         try:
             out = self._dispatch(event, payload)
         except InvalidEvent as exc:
             out = Outcome([], "dead-letter", event.key, dead_letter=(exc.reason, exc.errors))
         self.store.seen[event.id] = 1
+        if first:
+            out = replace(out, messages=first + out.messages, promoted_after_cancel=len(first))
         return out
 
     def _dispatch(self, event: Envelope, payload: Strict) -> Outcome:
@@ -106,6 +116,8 @@ class Scheduler:
             return self._resource_changed(payload)
         if isinstance(payload, PlanProposed):
             return self._proposal(payload)
+        if isinstance(payload, RetryWaitlist):
+            return self._retry_command(payload)
         if isinstance(payload, DisruptionReported):
             return on_disruption(self, event, payload)
         if isinstance(payload, RepairProposed):
@@ -136,6 +148,20 @@ class Scheduler:
             rt = load_runtime(self.store, region)
             if rt is not None:
                 self.cache[region] = rt
+        return rt
+
+    def reload(self, region: str) -> RegionRuntime:
+        """Rebuild a region's runtime from the tables after a change to them.
+
+        Keeps the token of a RetryWaitlist on its way: ``handle`` has already
+        offered what was freed to the waitlist before this event, so that
+        command still only has to retry what later cancels free.
+        """
+        old = self.cache.pop(region, None)
+        rt = self.runtime(region)
+        assert rt is not None, f"region {region} has no catalogue"
+        if old is not None:
+            rt.retry_token = old.retry_token
         return rt
 
     def forget(self) -> None:
@@ -202,9 +228,48 @@ class Scheduler:
             )
         ]
         if freed:  # a waitlisted request's cancel frees nothing: no retry
-            msgs += self._promote(rt, freed)
+            rt.freed += freed
+            if rt.retry_token is None:
+                msgs.append(self._retry_out(rt))
         self._touch(rt, "cancel")
         return Outcome(msgs, "cancelled", rt.region)
+
+    # -- waitlist retries after cancellations ----------------------------------
+    # A cancel does not retry the waitlist itself: with thousands waiting that
+    # is ~4 greedy placements per cancel. It sends RetryWaitlist behind itself
+    # on the region's partition instead, so a run of queued cancels is retried
+    # once (docs/pipeline.md, "Cancellations").
+    def _retry_out(self, rt: RegionRuntime) -> Out:
+        rt.retry_token = uuid.uuid4().hex
+        command = RetryWaitlist(region=rt.region, token=rt.retry_token)
+        return Out(INTAKE, envelope(command, key=rt.region, source=self.source))
+
+    def _retry_freed(self, region: str) -> list[Out]:
+        """Offer what cancellations freed since the last retry to the waitlist."""
+        rt = self.cache.get(region)
+        if rt is None or not rt.freed:
+            return []
+        freed, rt.freed = rt.freed, []
+        msgs = self._promote(rt, freed)
+        if msgs:
+            self._touch(rt, "cancel")
+        return msgs
+
+    def _retry_command(self, p: RetryWaitlist) -> Outcome:
+        rt = self.runtime(p.region)
+        if rt is None:
+            return Outcome([], "ignored", p.region)
+        if p.token == rt.retry_token:
+            rt.retry_token = None
+            msgs = self._retry_freed(p.region)
+        else:
+            # sent before this worker rebuilt the region (restart, rebalance):
+            # what was freed is not known here, so every waiting shape is retried
+            rt.freed, rt.retry_token = [], None
+            msgs = self._promote(rt)
+            if msgs:
+                self._touch(rt, "cancel")
+        return Outcome(msgs, "waitlist-retried", p.region, promoted_after_cancel=len(msgs))
 
     def _promote(self, rt: RegionRuntime, freed: list[Booking] | None = None) -> list[Out]:
         """Try waitlisted requests again, first come first served.
@@ -248,9 +313,7 @@ class Scheduler:
                 ],
             )
         self.store.catalogues[region] = catalogue
-        self.cache.pop(region, None)
-        rt = self.runtime(region)
-        assert rt is not None
+        rt = self.reload(region)
         msgs: list[Out] = []
         for rid, status in rt.status.items():  # bookings the new catalogue could not keep
             rec = self.store.bookings[rid]
@@ -294,9 +357,7 @@ class Scheduler:
         promoted = {rid: s for rid, s in p.promote.items() if rid in rt.waitlist}
         for rid, sessions in promoted.items():
             self._record(rt, rt.requests[rid], "confirmed", sessions=sessions)
-        self.cache.pop(p.region, None)
-        rt = self.runtime(p.region)
-        assert rt is not None
+        rt = self.reload(p.region)
         self._touch(rt, "optimiser", optimised=True)
         msgs = [self._current_decision(rid, via="optimiser") for rid in promoted]
         return Outcome(msgs, "optimised", p.region)

@@ -25,7 +25,7 @@ from services.scheduler.handlers import Outcome
 from services.scheduler.state import RegionRuntime
 
 DECIDED = ("confirmed", "waitlisted", "rejected", "cancelled")
-PROMOTED_VIA = {"cancelled": "cancellation", "optimised": "optimiser", "catalogue": "catalogue"}
+PROMOTED_VIA = {"optimised": "optimiser", "catalogue": "catalogue"}
 SOLVER_STATUSES = ("optimal", "feasible", "seed", "fcfs", "error")
 # dead-letter reasons known up front (schemas/wire.py, scheduler handlers and agents):
 # exported as 0 from the start, so the first dead letter is an increase
@@ -199,9 +199,11 @@ class SchedulerMetrics:
             n = sum(1 for m in outcome.messages if m.event.type == BookingConfirmed.TYPE)
             if n:
                 self.promoted.labels(region, via).inc(n)
+        if outcome.promoted_after_cancel:
+            self.promoted.labels(region, "cancellation").inc(outcome.promoted_after_cancel)
 
     def _zero_decisions(self, region: str, rt: RegionRuntime) -> None:
-        """Export a region's decision series at 0 once its catalogue is known.
+        """Export a region's decision and promotion series at 0 once its catalogue is known.
 
         Why: a series born at 1 has no increase Prometheus can see, so the
         first burst of confirmations would never show in ``rate()`` panels.
@@ -213,6 +215,8 @@ class SchedulerMetrics:
                 for outcome in ("confirmed", "waitlisted", "rejected"):
                     self.decisions.labels(region, outcome, audience, kind)
         self.decisions.labels(region, "cancelled", "unknown", "unknown")
+        for via in ("cancellation", *PROMOTED_VIA.values()):
+            self.promoted.labels(region, via)
 
     # -- optimiser -------------------------------------------------------------
     def observe_solver(self, region: str, result: Mapping[str, Any], time_limit: float) -> None:

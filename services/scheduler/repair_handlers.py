@@ -75,9 +75,7 @@ def on_disruption(sched: Scheduler, event: Envelope, p: DisruptionReported) -> O
     if isinstance(box, str):  # its own moves may change despite the notice period
         meta["repair_containers"] = sorted({*meta.get("repair_containers", []), box})
     sched.store.regions[p.region] = meta
-    sched.cache.pop(p.region, None)
-    rt = sched.runtime(p.region)
-    assert rt is not None
+    rt = sched.reload(p.region)
     sched.touch(rt, "disruption")
     return Outcome([], "disruption", p.region)
 
@@ -191,9 +189,7 @@ def on_repair(sched: Scheduler, p: RepairProposed) -> Outcome:
     meta.pop("repair", None)
     meta.pop("repair_containers", None)
     sched.store.regions[p.region] = meta
-    sched.cache.pop(p.region, None)
-    rt = sched.runtime(p.region)
-    assert rt is not None
+    rt = sched.reload(p.region)
     sched.touch(rt, "repair")
     return Outcome(msgs, "repaired", p.region)
 

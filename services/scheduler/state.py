@@ -23,6 +23,7 @@ from schemas.events import RegionCatalogue
 from schemas.scenario import SCENARIO_FORMAT, LockedSession, Request, Scenario
 from schemas.schedule import SCHEDULE_FORMAT, ContainerMove, Session
 from services.planner.insert import LivePlan
+from services.planner.ledger import Booking
 from services.planner.locks import lock_of
 from services.scheduler.waitlist import Waitlist
 
@@ -54,6 +55,10 @@ class RegionRuntime:
     plan_sent: int = -1  # version of the last PlanChanged sent
     repair: str | None = None  # pending disruption(s) to repair, in words
     plan_cause: str = "catalogue"
+    # capacity freed by cancellations and not yet offered to the waitlist, and the
+    # token of the RetryWaitlist command on its way (see handlers.Scheduler._cancelled)
+    freed: list[Booking] = field(default_factory=list)
+    retry_token: str | None = None
 
 
 def scenario_of(catalogue: RegionCatalogue, requests: list[Request], name: str) -> Scenario:

@@ -17,6 +17,7 @@ from schemas.events import (
     BookingRequested,
     CatalogueLoaded,
     RegionCatalogue,
+    RetryWaitlist,
     envelope,
 )
 from schemas.scenario import Request
@@ -82,6 +83,11 @@ def test_a_cancellation_counts_the_promotion_it_caused(
     outcome = sched.handle(event, cancel)
     m.observe_outcome(outcome, cancel, sched.cache.get("r"), time.perf_counter(), event.time)
     get = registry.get_sample_value
+    assert get("hubplan_promotions_total", {"region": "r", "via": "cancellation"}) == 0
+    (retry,) = [o for o in outcome.messages if o.topic == "hubplan.intake"]
+    command = RetryWaitlist.model_validate(retry.event.data)
+    retried = sched.handle(retry.event, command)
+    m.observe_outcome(retried, command, sched.cache.get("r"), time.perf_counter(), event.time)
     assert get("hubplan_promotions_total", {"region": "r", "via": "cancellation"}) == 1
     cancelled = {
         "region": "r",

@@ -6,15 +6,18 @@ import json
 from typing import Any
 
 from schemas.events import (
+    INTAKE,
     BookingCancelled,
     BookingRequested,
     CatalogueLoaded,
     PlanProposed,
     RegionCatalogue,
+    RetryWaitlist,
     envelope,
 )
 from schemas.scenario import Request
-from services.scheduler.handlers import Scheduler
+from schemas.wire import decode, encode
+from services.scheduler.handlers import Outcome, Scheduler
 from services.scheduler.state import Store, snapshot
 from tests.builders import request, world
 
@@ -44,6 +47,21 @@ def decision_types(outcome) -> list[str]:
     return [m.event.type for m in outcome.messages if m.topic == "hubplan.decisions"]
 
 
+def deliver(sched: Scheduler, outcome: Outcome) -> list[Outcome]:
+    """Feed back what the scheduler sent to its own intake topic, through the wire codec."""
+    done = []
+    for out in outcome.messages:
+        if out.topic == INTAKE:
+            env, payload = decode(encode(out.event))
+            done.append(sched.handle(env, payload))
+    return done
+
+
+def cancel(sched: Scheduler, rid: str) -> Outcome:
+    payload = BookingCancelled(request_id=rid, cancelled_by="test")
+    return sched.handle(envelope(payload, key="r", source="t"), payload)
+
+
 def test_confirm_then_waitlist_then_promote_on_cancel() -> None:
     s = fresh()
     assert ask(s, "a", **DAY).kind == "confirmed"
@@ -51,14 +69,52 @@ def test_confirm_then_waitlist_then_promote_on_cancel() -> None:
     third = ask(s, "c", **DAY)
     assert third.kind == "waitlisted"
     assert s.store.bookings["c"]["reason"] == "no-capacity"
-    cancel = BookingCancelled(request_id="a", cancelled_by="test")
-    out = s.handle(envelope(cancel, key="r", source="t"), cancel)
-    assert decision_types(out) == [
-        "hubplan.booking.cancellation-confirmed.v1",
-        "hubplan.booking.confirmed.v1",
-    ]
-    assert s.store.bookings["c"]["status"] == "confirmed"
+    out = cancel(s, "a")
+    assert decision_types(out) == ["hubplan.booking.cancellation-confirmed.v1"]
     assert s.store.bookings["a"]["status"] == "cancelled"
+    # the retry travels behind the cancel on the region's partition
+    assert [m.event.type for m in out.messages if m.topic == INTAKE] == [RetryWaitlist.TYPE]
+    assert s.store.bookings["c"]["status"] == "waitlisted"
+    (retried,) = deliver(s, out)
+    assert retried.kind == "waitlist-retried" and retried.promoted_after_cancel == 1
+    assert decision_types(retried) == ["hubplan.booking.confirmed.v1"]
+    assert s.store.bookings["c"]["status"] == "confirmed"
+
+
+def test_queued_cancels_share_one_retry_in_first_come_order() -> None:
+    s = fresh()
+    for rid in ("a", "b", "c", "d", "e"):
+        ask(s, rid, **DAY)
+    assert [s.store.bookings[r]["status"] for r in "cde"] == ["waitlisted"] * 3
+    first, second = cancel(s, "a"), cancel(s, "b")
+    assert [m.topic for m in second.messages] == ["hubplan.decisions"]  # no second retry
+    (retried,) = deliver(s, first)
+    promoted = [m.event.data["request_id"] for m in retried.messages]
+    assert promoted == ["c", "d"] and s.store.bookings["e"]["status"] == "waitlisted"
+    assert deliver(s, second) == []
+
+
+def test_a_new_request_cannot_take_what_a_cancel_freed_for_the_waitlist() -> None:
+    s = fresh()
+    for rid in ("a", "b", "c"):
+        ask(s, rid, **DAY)
+    out = cancel(s, "a")
+    late = ask(s, "d", **DAY)  # arrives before the retry command
+    assert late.kind == "waitlisted"
+    assert [m.event.data["request_id"] for m in late.messages] == ["c", "d"]
+    assert late.promoted_after_cancel == 1 and s.store.bookings["c"]["status"] == "confirmed"
+    (retried,) = deliver(s, out)
+    assert retried.messages == []  # nothing left to offer
+
+
+def test_a_retry_sent_before_a_rebuild_retries_every_shape() -> None:
+    s = fresh()
+    for rid in ("a", "b", "c"):
+        ask(s, rid, **DAY)
+    out = cancel(s, "a")
+    s.forget()  # a rebalance or restart: what the cancel freed is no longer known
+    (retried,) = deliver(s, out)
+    assert retried.promoted_after_cancel == 1 and s.store.bookings["c"]["status"] == "confirmed"
 
 
 def test_redelivery_and_retries_never_book_twice() -> None:
