@@ -64,10 +64,15 @@ def wire(s: SchedulerApp) -> None:
         )
 
     async def emit(outcome: Outcome, started: float, event_time: dt.datetime, payload: Any) -> None:
+        producer = app.producer
         for out in outcome.messages:
-            # send_soon: into the producer's buffer without a round of awaits per
-            # message; Faust flushes the producer before it commits the source offset
-            topics[out.topic].send_soon(key=out.event.key.encode(), value=encode(out.event))
+            # straight into aiokafka's batch (returns once queued, not when acked):
+            # Faust's send_soon buffer adds a task hand-off per message (~30 us).
+            # Just as safe: Faust flushes the producer, aiokafka's batches
+            # included, before it commits the source offset.
+            await producer.send(
+                out.topic, out.event.key.encode(), encode(out.event), None, None, None
+            )
         rt = sched.cache.get(outcome.region or "unknown")
         m.observe_outcome(outcome, payload, rt, started, event_time)
 

@@ -3,9 +3,10 @@
 The Faust agent only decodes, calls :meth:`Scheduler.handle` and sends what
 comes back, so everything here runs in unit tests with plain dicts.
 
-At-least-once delivery is made safe here: an event id already in ``seen``,
-or a request id already known, is not applied again; instead the request's
-*current* decision is re-emitted (harmless for readers that keep the latest).
+At-least-once delivery is made safe here: a booking or cancel whose request
+id is already known, or any other event whose id is in ``seen``, is not
+applied again; instead the request's *current* decision is re-emitted
+(harmless for readers that keep the latest).
 """
 
 from __future__ import annotations
@@ -48,7 +49,13 @@ from services.planner.ledger import Booking
 from services.scheduler.catalogue_edit import CatalogueChangeError, apply_change
 from services.scheduler.offer_handlers import offers_for, on_offer_accepted
 from services.scheduler.repair_handlers import on_disruption, on_repair
-from services.scheduler.state import RegionRuntime, Store, load_runtime, scenario_of
+from services.scheduler.state import (
+    VERSION_STRIDE,
+    RegionRuntime,
+    Store,
+    load_runtime,
+    scenario_of,
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,11 @@ class Scheduler:
 
     # -- entry -------------------------------------------------------------
     def handle(self, event: Envelope, payload: Strict) -> Outcome:
-        if event.id in self.store.seen:
+        # bookings and cancels dedupe on their request id (the bookings table says
+        # what became of it), so they need no ``seen`` entry: one changelog write
+        # less per event, and ``seen`` stays as small as the rarer events
+        by_request = isinstance(payload, (BookingRequested, BookingCancelled))
+        if not by_request and event.id in self.store.seen:
             return self._replay(event, payload)
         # first come, first served: what cancellations freed goes to the waitlist
         # before any other event of the region can take it
@@ -99,7 +110,8 @@ class Scheduler:
             out = self._dispatch(event, payload)
         except InvalidEvent as exc:
             out = Outcome([], "dead-letter", event.key, dead_letter=(exc.reason, exc.errors))
-        self.store.seen[event.id] = 1
+        if not by_request:
+            self.store.seen[event.id] = 1
         if first:
             out = replace(out, messages=first + out.messages, promoted_after_cancel=len(first))
         return out
@@ -153,15 +165,17 @@ class Scheduler:
     def reload(self, region: str) -> RegionRuntime:
         """Rebuild a region's runtime from the tables after a change to them.
 
-        Keeps the token of a RetryWaitlist on its way: ``handle`` has already
+        Keeps the version count (no jump, see ``state.VERSION_STRIDE``) and
+        the token of a RetryWaitlist on its way: ``handle`` has already
         offered what was freed to the waitlist before this event, so that
         command still only has to retry what later cancels free.
         """
         old = self.cache.pop(region, None)
         rt = self.runtime(region)
         assert rt is not None, f"region {region} has no catalogue"
-        if old is not None:
+        if old is not None:  # same process: its versions and pending retry go on
             rt.retry_token = old.retry_token
+            rt.version, rt.version_saved = old.version, old.version_saved
         return rt
 
     def forget(self) -> None:
@@ -392,9 +406,10 @@ class Scheduler:
         rt.plan_cause = cause
         rt.dirty = not optimised and bool(rt.waitlist)
         rt.changed_at = self.clock()
-        meta = dict(self.store.regions.get(rt.region) or {"moves": []})
-        meta["version"] = rt.version
-        self.store.regions[rt.region] = meta
+        if rt.version_saved is None or rt.version - rt.version_saved >= VERSION_STRIDE - 1:
+            meta = dict(self.store.regions.get(rt.region) or {"moves": []})
+            meta["version"] = rt.version_saved = rt.version
+            self.store.regions[rt.region] = meta
 
     def _reject(
         self, rid: str, site: str | None, region: str, errors: list[dict[str, str]]

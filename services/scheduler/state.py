@@ -4,7 +4,8 @@ Tables (Faust tables in production, dicts in tests) hold only JSON-able
 values (faust-streaming #556/#632: custom serialisers are ignored in tables):
 
 * ``catalogues[region]`` -> the region's catalogue (scenario format);
-* ``regions[region]``    -> ``{"version", "moves"}``;
+* ``regions[region]``    -> ``{"version", "moves"}`` (``version``: see
+  :data:`VERSION_STRIDE`);
 * ``bookings[request]``  -> ``{"region", "request", "status", "sessions",
   "reason", "detail", "seq"}``;
 * ``seen[event_id]``     -> 1, for at-least-once dedupe.
@@ -28,6 +29,15 @@ from services.planner.locks import lock_of
 from services.scheduler.waitlist import Waitlist
 
 Status = Literal["confirmed", "waitlisted", "rejected", "cancelled"]
+
+# A region's version goes up with every change; proposals carry the version
+# they were computed on and apply only to it. Writing it to the table on every
+# event was a changelog message per event, so it is written at most once per
+# VERSION_STRIDE - 1 changes, and a runtime rebuilt from the table starts
+# VERSION_STRIDE above what it finds: above every version handed out before,
+# so a proposal from before a restart or rebalance is always stale, and plan
+# versions only ever go up.
+VERSION_STRIDE = 1000
 Table = MutableMapping[str, Any]
 
 
@@ -48,6 +58,7 @@ class RegionRuntime:
     live: LivePlan
     moves: list[ContainerMove]
     version: int
+    version_saved: int | None = None  # last version written to the table by this runtime
     dirty: bool = True  # the optimiser has not looked at it since the last change
     solving: bool = False
     changed_at: float = 0.0
@@ -78,7 +89,7 @@ def load_runtime(store: Store, region: str) -> RegionRuntime | None:
     if raw is None:
         return None
     catalogue = RegionCatalogue.model_validate(raw, strict=False)
-    meta = store.regions.get(region) or {"version": 0, "moves": []}
+    meta = store.regions.get(region) or {"moves": []}
     requests: dict[str, Request] = {}
     status: dict[str, Status] = {}
     confirmed: dict[str, list[Session]] = {}
@@ -99,7 +110,8 @@ def load_runtime(store: Store, region: str) -> RegionRuntime | None:
         status=status,
         live=live,
         moves=moves,
-        version=int(meta.get("version", 0)),
+        version=int(meta["version"]) + VERSION_STRIDE if "version" in meta else 0,
+        version_saved=int(meta["version"]) if "version" in meta else None,
         repair=meta.get("repair"),
     )
     for rid, s in status.items():

@@ -128,6 +128,18 @@ def test_redelivery_and_retries_never_book_twice() -> None:
     assert sum(len(v) for v in rt.live.bookings.values()) == 2
 
 
+def test_bookings_dedupe_on_the_request_id_not_on_seen() -> None:
+    s = fresh()
+    assert ask(s, "a", event_id="ev-a").kind == "confirmed"
+    assert "ev-a" not in s.store.seen  # one changelog write less per booking
+    # a killed worker's writes land partly: here its ``seen`` entry did and its
+    # booking did not; the redelivered event must still be decided
+    s.store.seen["ev-b"] = 1
+    assert ask(s, "b", event_id="ev-b").kind == "confirmed"
+    assert cancel(s, "a").kind == "cancelled"
+    assert cancel(s, "a").kind == "cancel-noop"
+
+
 def test_unknown_site_is_rejected_and_dead_lettered() -> None:
     s = fresh()
     out = ask(s, "x", site="atlantis")
@@ -145,6 +157,30 @@ def test_state_survives_a_cache_loss() -> None:
     s.forget()  # as after a rebalance: rebuild from the tables
     assert s.runtime("r").live.sessions("a") == before
     assert ask(s, "c", **DAY).kind == "waitlisted"
+
+
+class CountingDict(dict):  # type: ignore[type-arg]
+    writes = 0
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.writes += 1
+        super().__setitem__(key, value)
+
+
+def test_versions_are_written_rarely_and_jump_past_a_rebuild() -> None:
+    s = fresh()
+    s.store.regions = CountingDict(s.store.regions)
+    for i in range(30):
+        ask(s, f"v{i}", **DAY)
+    assert s.store.regions.writes == 0  # not one changelog write per event
+    rt = s.runtime("r")
+    assert rt is not None and rt.version == 31
+    in_flight = PlanProposed(region="r", base_version=rt.version, promote={}, moves=[])
+    s.forget()  # a restart: the in-memory version is gone, the table has an older one
+    rebuilt = s.runtime("r")
+    assert rebuilt is not None and rebuilt.version > 31
+    # computed before the restart, it must not apply to the rebuilt state
+    assert s.handle(envelope(in_flight, key="r", source="t"), in_flight).kind == "stale-proposal"
 
 
 def test_optimiser_proposals_apply_only_to_the_version_they_saw() -> None:
