@@ -1,0 +1,155 @@
+"""How fast can any Faust worker go here? Prints numbers, asserts nothing.
+
+    python -m benchmarks.faust_ceiling [--events N]
+
+The pipeline target asks non-solver events per worker to reach half the raw
+broker rate. This measures the ceiling a Faust agent sets on one partition,
+with no hubplan logic at all, next to the raw aiokafka rate on the same
+embedded broker:
+
+* ``raw``: aiokafka produce -> consume of 1 KB messages (as in pipeline.py);
+* ``consume only``: a Faust agent that counts a backlog of N 1 KB events;
+* ``+ one send``: the agent also sends one message per event (a decision);
+* ``+ one table write``: and writes one table key (a changelog message).
+
+Each agent runs as a worker of its own (``python -m benchmarks.faust_ceiling
+--agent MODE``) with the scheduler's transport (services/scheduler/
+kafka_transport.py) and drains the backlog from the start; the rate is
+events over the time from its first to its last event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.pipeline import raw_rate
+from services.broker import start_broker
+
+MODES = {"consume": "consume only", "send": "+ one send per event", "table": "+ one table write"}
+SOURCE, SINK = "ceiling-in", "ceiling-out"
+
+
+def agent(mode: str) -> None:
+    """One Faust worker that drains SOURCE and writes its rate to $CEILING_RESULT."""
+    from faust import Worker
+
+    from services.scheduler.kafka_transport import App
+
+    events = int(os.environ["CEILING_EVENTS"])
+    app = App(
+        f"ceiling-{mode}-{time.time_ns()}",
+        broker=f"kafka://{os.environ['CEILING_BOOTSTRAP']}",
+        store="memory://",
+        datadir=os.environ["CEILING_DATADIR"],
+        key_serializer="raw",
+        value_serializer="raw",
+        web_enabled=False,
+        consumer_auto_offset_reset="earliest",
+        topic_partitions=1,
+    )
+    source = app.topic(SOURCE, partitions=1)
+    table = app.Table("ceiling", default=None, partitions=1)
+    seen = {"n": 0, "first": 0.0}
+
+    @app.agent(source)
+    async def drain(stream: Any) -> None:
+        async for event in stream.events():
+            n = seen["n"] = seen["n"] + 1
+            if n == 1:
+                seen["first"] = time.perf_counter()
+            if mode in ("send", "table"):
+                await app.producer.send(SINK, event.key, event.value, None, None, None)
+            if mode == "table":
+                table[str(n % 1000)] = n
+            if n == events:
+                rate = (events - 1) / (time.perf_counter() - seen["first"])
+                Path(os.environ["CEILING_RESULT"]).write_text(json.dumps(rate))
+                os._exit(0)  # the number is written; no orderly shutdown needed
+
+    worker = Worker(app, loglevel="WARNING", quiet=True)
+    worker.spinner = None  # its log handler would turn on DEBUG logging
+    sys.argv = [sys.argv[0], "worker"]
+    worker.execute_from_commandline()
+
+
+async def _fill(bootstrap: str, events: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=256 * 1024)
+    await producer.start()
+    try:
+        for i in range(events):
+            await producer.send(SOURCE, b"x" * 1024, key=str(i).encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def run(events: int) -> dict[str, float]:
+    root = Path(tempfile.mkdtemp(prefix="hubplan-ceiling-"))
+    broker = start_broker(root / "kafka")
+    results: dict[str, float] = {}
+    try:
+        bootstrap = broker.bootstrap_servers
+        results["raw"] = asyncio.run(raw_rate(bootstrap, 100_000))
+        asyncio.run(_fill(bootstrap, events))
+        for mode in MODES:
+            out = root / f"{mode}.json"
+            env = {
+                **os.environ,
+                "CEILING_EVENTS": str(events),
+                "CEILING_BOOTSTRAP": bootstrap,
+                "CEILING_DATADIR": str(root / mode),
+                "CEILING_RESULT": str(out),
+            }
+            cmd = [sys.executable, "-m", "benchmarks.faust_ceiling", "--agent", mode]
+            try:
+                done = subprocess.run(cmd, env=env, timeout=600, capture_output=True, text=True)
+            except subprocess.TimeoutExpired:
+                print(f"{mode}: the agent did not drain {events} events in 600 s")
+            else:
+                if not out.exists():
+                    print(f"{mode}: the agent exited {done.returncode}:\n{done.stderr[-2000:]}")
+            results[mode] = json.loads(out.read_text()) if out.exists() else float("nan")
+    finally:
+        broker.stop()
+    return results
+
+
+def report(results: dict[str, float], events: int) -> None:
+    t = Table(title=f"Faust agent ceiling, one partition, {events:,} events of 1 KB")
+    t.add_column("measure")
+    t.add_column("events/s", justify="right")
+    t.add_column("of raw", justify="right")
+    raw = results["raw"]
+    t.add_row("raw aiokafka produce -> consume", f"{raw:,.0f}", "100%")
+    for mode, label in MODES.items():
+        t.add_row(f"Faust agent, {label}", f"{results[mode]:,.0f}", f"{results[mode] / raw:.0%}")
+    Console().print(t)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--events", type=int, default=20_000, help="backlog per agent (default 20,000)")
+    p.add_argument("--agent", choices=list(MODES), help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.agent:
+        agent(args.agent)
+        return 0
+    report(run(args.events), args.events)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
