@@ -47,6 +47,7 @@ class StackConfig:
     metrics_ports: list[int] = field(default_factory=list)
     tokens: dict[str, dict[str, Any]] | None = None
     scheduler_env: dict[str, str] = field(default_factory=dict)
+    gateway_env: dict[str, str] = field(default_factory=dict)
     session_timeout: float = 10.0
     prometheus: PrometheusOptions | None = None  # None: no local Prometheus
     # consumer groups and changelogs are "<prefix>-scheduler" / "<prefix>-logistics";
@@ -170,6 +171,7 @@ class Stack:
             "HUBPLAN_PORT": str(port),
             "HUBPLAN_TOKENS": json.dumps(self.tokens),
             "HUBPLAN_GROUP_PREFIX": cfg.group_prefix,
+            **cfg.gateway_env,
         }
         log = open(cfg.data_dir / "gateway.log", "ab")  # noqa: SIM115 - owned by the child
         self.gateway = subprocess.Popen(

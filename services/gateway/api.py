@@ -5,6 +5,7 @@ reads come from the projection. OpenAPI docs at ``/docs``.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -42,6 +43,7 @@ from services.gateway.logistics_routes import logistics_router
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.plan_view import plan_document
 from services.gateway.readside import Follower, Projection
+from services.gateway.resubmit import Resubmitter
 
 ID_NAMESPACE = uuid.UUID("5b1f3c52-3a49-4bd4-9a57-8f0c6f0e2a11")
 
@@ -64,9 +66,20 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         await follower.start()
         app.state.producer, app.state.follower = producer, follower
         lag = await metrics.start_lag_probe(settings.bootstrap, follower, settings.group_prefix)
+        resubmit = None
+        if settings.resubmit_after > 0:
+            resubmitter = Resubmitter(
+                app.state.projection,
+                publish,
+                settings.resubmit_after,
+                on_resubmit=lambda event_type: metrics.resubmitted.labels(event_type).inc(),
+            )
+            resubmit = asyncio.create_task(resubmitter.run(follower.caught_up))
         try:
             yield
         finally:
+            if resubmit is not None:
+                resubmit.cancel()
             await lag.stop()
             await follower.stop()
             await producer.stop()

@@ -36,6 +36,12 @@ class GatewaySettings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     tokens: str | None = Field(default=None, description="JSON {token: {name, role, site?}}.")
     tokens_file: str | None = Field(default=None, description="File holding the same JSON.")
+    resubmit_after: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds without a decision before a request or cancel is published "
+        "again (0: never); see services/gateway/resubmit.py.",
+    )
     group_prefix: str = Field(
         default="hubplan",
         description="Consumer groups whose lag is measured: <prefix>-scheduler, <prefix>-logistics.",

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
+from schemas.events import BookingCancelled, BookingRequested
 from services.gateway.readside import Projection
 from services.observability.lag import LagKey, LagProbe, hubplan_groups
 
@@ -49,6 +50,14 @@ class GatewayMetrics:
             ["type"],
             registry=r,
         )
+        self.resubmitted = Counter(
+            "hubplan_resubmitted_total",
+            "Requests and cancels published again after waiting too long for a decision.",
+            ["type"],
+            registry=r,
+        )
+        for kind in (BookingRequested.TYPE, BookingCancelled.TYPE):
+            self.resubmitted.labels(kind)
         self.requests_by_status = Gauge(
             "hubplan_requests", "Requests by current status.", ["region", "status"], registry=r
         )

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +56,7 @@ class RequestView:
     cancel_requested: bool = False
     changes: list[dict[str, Any]] = field(default_factory=list)
     offers: list[dict[str, Any]] = field(default_factory=list)
+    asked_at: float = 0.0  # clock time its request or cancel last came by on the intake
 
     def public(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -79,7 +82,8 @@ class RequestView:
 
 
 class Projection:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.region_of_site: dict[str, str] = {}
         self.site_names: dict[str, str] = {}
         self.catalogues: dict[str, dict[str, Any]] = {}
@@ -112,9 +116,11 @@ class Projection:
             view = self._view(payload.request.id)
             view.request = payload.request.model_dump(mode="json")
             view.site, view.region = payload.request.site, event.key
+            view.asked_at = self.clock()
             self.event_to_request[event.id] = payload.request.id
         elif isinstance(payload, BookingCancelled):
-            self._view(payload.request_id).cancel_requested = True
+            view = self._view(payload.request_id)
+            view.cancel_requested, view.asked_at = True, self.clock()
             self.event_to_request[event.id] = payload.request_id
         elif isinstance(payload, BookingConfirmed):
             self._decide(
@@ -210,6 +216,21 @@ class Projection:
             waiter.set()
 
     # -- reads -------------------------------------------------------------
+    def overdue(self, seconds: float) -> list[RequestView]:
+        """Requests (or cancels) on the intake ``seconds`` ago or more, still undecided."""
+        cutoff = self.clock() - seconds
+        return [
+            v
+            for v in self.requests.values()
+            if v.region is not None
+            and v.request is not None
+            and v.asked_at <= cutoff
+            and (
+                v.status == "pending"
+                or (v.cancel_requested and v.status in ("confirmed", "waitlisted"))
+            )
+        ]
+
     async def wait_decided(self, rid: str, seconds: float) -> None:
         """Wait until a request has a decision other than 'pending' (or time out)."""
         view = self.requests.get(rid)
