@@ -27,7 +27,17 @@ def build() -> Any:
             [query('up{job=~"hubplan-.*"}', "{{job}} {{instance}}")],
             steps=[(None, RED), (1, GREEN)],
             mappings=up_mappings(),
-            w=12,
+            w=6,
+        ),
+        single(
+            "Requests published again (15 min)",
+            "Requests and cancels a gateway published again because no decision came within "
+            "HUBPLAN_RESUBMIT_AFTER seconds: the scheduler was stalled or lost an event. "
+            "Should be 0.",
+            "short",
+            [query("sum(increase(hubplan_resubmitted_total[15m]))")],
+            steps=[(None, GREEN), (1, ORANGE), (10, RED)],
+            w=6,
         ),
         single(
             "Read side caught up",
