@@ -12,7 +12,6 @@ applied again; instead the request's *current* decision is re-emitted
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,7 +21,6 @@ from pydantic import ValidationError
 from schemas.common import Strict, describe_errors
 from schemas.events import (
     DECISIONS,
-    INTAKE,
     PLANS,
     BookingCancellationConfirmed,
     BookingCancelled,
@@ -46,6 +44,7 @@ from schemas.events import (
 from schemas.scenario import Request, request_problems
 from schemas.schedule import Session, Unserved
 from services.planner.ledger import Booking
+from services.scheduler.cancel_handlers import on_cancel, on_retry, retry_freed
 from services.scheduler.catalogue_edit import CatalogueChangeError, apply_change
 from services.scheduler.offer_handlers import offers_for, on_offer_accepted
 from services.scheduler.repair_handlers import on_disruption, on_repair
@@ -105,7 +104,7 @@ class Scheduler:
         # first come, first served: what cancellations freed goes to the waitlist
         # before any other event of the region can take it
         queued = isinstance(payload, (BookingCancelled, RetryWaitlist))
-        first = [] if queued else self._retry_freed(event.key)
+        first = [] if queued else retry_freed(self, event.key)
         try:
             out = self._dispatch(event, payload)
         except InvalidEvent as exc:
@@ -120,7 +119,7 @@ class Scheduler:
         if isinstance(payload, BookingRequested):
             return self._requested(event, payload)
         if isinstance(payload, BookingCancelled):
-            return self._cancelled(event, payload)
+            return on_cancel(self, event, payload)
         if isinstance(payload, CatalogueLoaded):
             data = payload.catalogue.model_dump(mode="json", by_alias=True, exclude_none=True)
             return self._catalogue(payload.region, data, "catalogue")
@@ -129,7 +128,7 @@ class Scheduler:
         if isinstance(payload, PlanProposed):
             return self._proposal(payload)
         if isinstance(payload, RetryWaitlist):
-            return self._retry_command(payload)
+            return on_retry(self, payload)
         if isinstance(payload, DisruptionReported):
             return on_disruption(self, event, payload)
         if isinstance(payload, RepairProposed):
@@ -152,7 +151,7 @@ class Scheduler:
         return self._current_decision(rid, via)
 
     def handle_cancel(self, event: Envelope, payload: BookingCancelled) -> Outcome:
-        return self._cancelled(event, payload)
+        return on_cancel(self, event, payload)
 
     def runtime(self, region: str) -> RegionRuntime | None:
         rt = self.cache.get(region)
@@ -221,71 +220,7 @@ class Scheduler:
         self._touch(rt, "insert")
         return Outcome([self._current_decision(req.id)], kind, region)
 
-    def _cancelled(self, event: Envelope, p: BookingCancelled) -> Outcome:
-        rec = self.store.bookings.get(p.request_id)
-        if rec is None or rec["status"] in ("cancelled", "rejected"):
-            msgs = [self._current_decision(p.request_id)] if rec else []
-            return Outcome(msgs, "cancel-noop", event.key)
-        rt = self.runtime(rec["region"])
-        assert rt is not None
-        freed = rt.live.cancel(p.request_id)
-        rt.waitlist.discard(p.request_id)
-        self._record(rt, rt.requests[p.request_id], "cancelled", sessions=[])
-        rt.requests.pop(p.request_id, None)
-        rt.status.pop(p.request_id, None)
-        msgs = [
-            self._decision_out(
-                rt.region,
-                BookingCancellationConfirmed(
-                    request_id=p.request_id, site=rec["request"]["site"], freed_sessions=len(freed)
-                ),
-            )
-        ]
-        if freed:  # a waitlisted request's cancel frees nothing: no retry
-            rt.freed += freed
-            if rt.retry_token is None:
-                msgs.append(self._retry_out(rt))
-        self._touch(rt, "cancel")
-        return Outcome(msgs, "cancelled", rt.region)
-
-    # -- waitlist retries after cancellations ----------------------------------
-    # A cancel does not retry the waitlist itself: with thousands waiting that
-    # is ~4 greedy placements per cancel. It sends RetryWaitlist behind itself
-    # on the region's partition instead, so a run of queued cancels is retried
-    # once (docs/pipeline.md, "Cancellations").
-    def _retry_out(self, rt: RegionRuntime) -> Out:
-        rt.retry_token = uuid.uuid4().hex
-        command = RetryWaitlist(region=rt.region, token=rt.retry_token)
-        return Out(INTAKE, envelope(command, key=rt.region, source=self.source))
-
-    def _retry_freed(self, region: str) -> list[Out]:
-        """Offer what cancellations freed since the last retry to the waitlist."""
-        rt = self.cache.get(region)
-        if rt is None or not rt.freed:
-            return []
-        freed, rt.freed = rt.freed, []
-        msgs = self._promote(rt, freed)
-        if msgs:
-            self._touch(rt, "cancel")
-        return msgs
-
-    def _retry_command(self, p: RetryWaitlist) -> Outcome:
-        rt = self.runtime(p.region)
-        if rt is None:
-            return Outcome([], "ignored", p.region)
-        if p.token == rt.retry_token:
-            rt.retry_token = None
-            msgs = self._retry_freed(p.region)
-        else:
-            # sent before this worker rebuilt the region (restart, rebalance):
-            # what was freed is not known here, so every waiting shape is retried
-            rt.freed, rt.retry_token = [], None
-            msgs = self._promote(rt)
-            if msgs:
-                self._touch(rt, "cancel")
-        return Outcome(msgs, "waitlist-retried", p.region, promoted_after_cancel=len(msgs))
-
-    def _promote(self, rt: RegionRuntime, freed: list[Booking] | None = None) -> list[Out]:
+    def promote(self, rt: RegionRuntime, freed: list[Booking] | None = None) -> list[Out]:
         """Try waitlisted requests again, first come first served.
 
         After a cancellation only requests that could use what it ``freed``
@@ -340,7 +275,7 @@ class Scheduler:
                     detail="the catalogue changed and the booked unit or date is gone",
                 )
                 msgs.append(self._current_decision(rid))
-        msgs += self._promote(rt)
+        msgs += self.promote(rt)
         self._touch(rt, cause)
         return Outcome(msgs, "catalogue", region)
 

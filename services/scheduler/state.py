@@ -67,7 +67,7 @@ class RegionRuntime:
     repair: str | None = None  # pending disruption(s) to repair, in words
     plan_cause: str = "catalogue"
     # capacity freed by cancellations and not yet offered to the waitlist, and the
-    # token of the RetryWaitlist command on its way (see handlers.Scheduler._cancelled)
+    # token of the RetryWaitlist command on its way (see cancel_handlers.py)
     freed: list[Booking] = field(default_factory=list)
     retry_token: str | None = None
 
