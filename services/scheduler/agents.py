@@ -78,7 +78,18 @@ def wire(s: SchedulerApp) -> None:
 
     @app.timer(interval=0.2)
     async def publish_plans() -> None:
-        """Plan summaries and region gauges, micro-batched (O(region) work, not per event)."""
+        """Plan summaries and region gauges, micro-batched (O(region) work, not per event).
+
+        Every region this worker owns is announced, not only those touched since
+        the last rebalance: a rebalance drops the runtimes, and with them any
+        change not yet announced (seen in the tests: a catalogue decided just
+        before a rebalance never got its PlanChanged); a region taken over from
+        another worker is announced by its new owner.
+        """
+        if app.rebalancing:
+            return  # tables are being recovered
+        for region in list(sched.store.catalogues.keys()):
+            sched.runtime(region)  # rebuilt from the tables once, then cached
         for out in sched.plan_updates():
             await topics[out.topic].send(key=out.event.key.encode(), value=encode(out.event))
             data = out.event.data

@@ -50,7 +50,8 @@ def stack(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         workers=2,
         tokens=default_tokens(Path(data_dir), sites),
         session_timeout=6.0,
-        scheduler_env={"HUBPLAN_OPTIMISER_TIME_LIMIT": "2"},
+        # INFO: rebalances and table recovery in worker-*.log, for when a test hangs
+        scheduler_env={"HUBPLAN_OPTIMISER_TIME_LIMIT": "2", "HUBPLAN_LOG_LEVEL": "INFO"},
         group_prefix=f"test-{data_dir.name}",  # own groups and changelogs on the shared broker
     )
     s = Stack(config).start(on_step=lambda _: None)

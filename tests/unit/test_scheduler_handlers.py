@@ -183,6 +183,17 @@ def test_versions_are_written_rarely_and_jump_past_a_rebuild() -> None:
     assert s.handle(envelope(in_flight, key="r", source="t"), in_flight).kind == "stale-proposal"
 
 
+def test_a_region_rebuilt_after_a_rebalance_is_announced_again() -> None:
+    s = fresh()
+    ask(s, "a", **DAY)
+    assert [o.event.data["region"] for o in s.plan_updates()] == ["r"]
+    assert s.plan_updates() == []  # nothing new
+    s.forget()  # rebalance: the runtime and what it had announced are gone
+    s.runtime("r")
+    (again,) = s.plan_updates()
+    assert again.event.data["region"] == "r" and again.event.data["served_value"] > 0
+
+
 def test_optimiser_proposals_apply_only_to_the_version_they_saw() -> None:
     s = fresh()
     ask(s, "a", **DAY)
