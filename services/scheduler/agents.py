@@ -31,6 +31,16 @@ from services.scheduler.state import snapshot
 log = logging.getLogger("hubplan.scheduler")
 
 
+def tables_ready(app: Any) -> bool:
+    """Not rebalancing and not recovering the tables.
+
+    ``app.rebalancing`` alone is not enough: Faust clears it when partitions
+    are assigned, before the tables are recovered, and a runtime built from
+    half-recovered tables would stay cached with bookings missing.
+    """
+    return not app.rebalancing and not app.in_recovery
+
+
 def wire(s: SchedulerApp) -> None:
     app, topics, sched, m = s.app, s.topics, s.scheduler, s.metrics
     solvers = SolverPool()
@@ -86,8 +96,8 @@ def wire(s: SchedulerApp) -> None:
         before a rebalance never got its PlanChanged); a region taken over from
         another worker is announced by its new owner.
         """
-        if app.rebalancing:
-            return  # tables are being recovered
+        if not tables_ready(app):
+            return
         for region in list(sched.store.catalogues.keys()):
             sched.runtime(region)  # rebuilt from the tables once, then cached
         for out in sched.plan_updates():
@@ -136,8 +146,8 @@ def wire(s: SchedulerApp) -> None:
 
     @app.timer(interval=s.settings.optimiser_interval)
     async def optimise() -> None:
-        if app.rebalancing:
-            return  # tables are being recovered; the owned regions are not known yet
+        if not tables_ready(app):
+            return  # the owned regions are not known yet
         now = time.monotonic()
         # every region this worker owns, not only those cached since the last
         # rebalance: a waitlist inherited from another worker must be optimised too
@@ -161,7 +171,7 @@ def wire(s: SchedulerApp) -> None:
     @app.timer(interval=0.2)
     async def repair_regions() -> None:
         """Disrupted regions are repaired at once (no debounce, own short time limit)."""
-        if app.rebalancing:
+        if not tables_ready(app):
             return
         for region in list(sched.store.catalogues.keys()):
             rt = sched.runtime(region)
