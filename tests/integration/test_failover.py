@@ -32,10 +32,11 @@ def two_workers(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> 
         workers=2,
         tokens=default_tokens(data_dir, sites),
         session_timeout=6.0,
-        # INFO: rebalances and table recovery in the worker logs, should this ever hang
+        # INFO: rebalances and table recovery in the worker logs, should this ever
+        # hang; HUBPLAN_TEST_WORKER_LOG_LEVEL=DEBUG adds every fetch
         scheduler_env={
             "HUBPLAN_OPTIMISER_TIME_LIMIT": "1",
-            "HUBPLAN_LOG_LEVEL": os.environ.get("X_LOG", "INFO"),
+            "HUBPLAN_LOG_LEVEL": os.environ.get("HUBPLAN_TEST_WORKER_LOG_LEVEL", "INFO"),
         },
         group_prefix=f"test-{data_dir.name}",  # own groups and changelogs on the shared broker
     )
