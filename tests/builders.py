@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from schemas.scenario import Scenario
-from schemas.schedule import Schedule
+from schemas.schedule import ContainerMove, Schedule
 
 BASE: dict[str, Any] = {
     "format": "hubplan-scenario/1",
@@ -111,6 +111,29 @@ def container(cid: str = "box-1", **fields: Any) -> dict[str, Any]:
     }
     data.update(fields)
     return data
+
+
+def trip(
+    depart: str,
+    ready: str,
+    *,
+    frm: str = "depot",
+    to: str = "far",
+    km: float = 184.3,
+    container_id: str = "box-1",
+) -> ContainerMove:
+    """A container move; by default box-1 from the world's depot to its far school."""
+    return ContainerMove.model_validate(
+        {
+            "container": container_id,
+            "from": frm,
+            "to": to,
+            "depart": depart,
+            "ready": ready,
+            "km": km,
+        },
+        strict=False,
+    )
 
 
 def world(**changes: Any) -> dict[str, Any]:

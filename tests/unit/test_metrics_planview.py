@@ -8,7 +8,7 @@ from typing import Any
 
 from schemas.events import RegionCatalogue
 from schemas.scenario import Request
-from schemas.schedule import ContainerMove, Session
+from schemas.schedule import Session
 from services.observability.planview import (
     IN_TRANSIT,
     MOBILE,
@@ -17,7 +17,7 @@ from services.observability.planview import (
     region_figures,
     windows,
 )
-from tests.builders import container, request, world
+from tests.builders import container, request, trip, world
 
 BEFORE = dt.date(2026, 11, 27)  # the tiny world's horizon is 2027-01-04 .. 2027-01-15
 
@@ -86,17 +86,7 @@ def test_unavailable_days_and_closed_site_days_are_no_capacity() -> None:
 
 
 def test_a_container_is_its_own_row_without_its_days_on_the_truck() -> None:
-    move = ContainerMove.model_validate(
-        {
-            "container": "box-1",
-            "from": "depot",
-            "to": "near",
-            "depart": "2027-01-11",
-            "ready": "2027-01-13",
-            "km": 25.0,
-        },
-        strict=False,
-    )
+    move = trip("2027-01-11", "2027-01-13", to="near", km=25.0)
     f = region_figures(catalogue(containers=[container()]), {}, {}, [], [move], BEFORE)
     assert f.capacity[("box-1", MOBILE, "day", "horizon")] == 8 * 2
     assert f.type_capacity[("dry-room", "day")] == 20 + 16  # counted under its type too

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from services.planner.solve import SolveParams, solve
 from services.validator import validate
-from tests.builders import container, parse, request, world
+from tests.builders import container, parse, request, trip, world
 
 EXACT = SolveParams(time_limit=10, workers=2)
 
@@ -313,20 +313,9 @@ def test_fair_share_spreads_when_some_school_must_get_nothing() -> None:
 
 def test_solve_keeps_booked_container_trips() -> None:
     """Trips inside the notice period are fixed for the optimiser too."""
-    from schemas.schedule import ContainerMove
 
     data = world(containers=[container()], requests=[request("a")])
-    booked = ContainerMove.model_validate(
-        {
-            "container": "box-1",
-            "from": "depot",
-            "to": "far",
-            "depart": "2027-01-05",
-            "ready": "2027-01-07",
-            "km": 184.3,
-        },
-        strict=False,
-    )
+    booked = trip("2027-01-05", "2027-01-07")
     scenario = parse(data)
     result = solve(scenario, SolveParams(time_limit=3, workers=2, fixed_moves=(booked,)))
     assert [(m.from_, m.to, m.depart) for m in result.moves] == [("depot", "far", booked.depart)]

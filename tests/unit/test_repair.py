@@ -11,7 +11,7 @@ from services.planner.disruptions import apply_disruptions
 from services.planner.repair import RepairParams, repair
 from services.planner.solve import SolveParams, solve
 from services.validator import validate
-from tests.builders import parse, request, world
+from tests.builders import parse, request, trip, world
 
 FAST = SolveParams(time_limit=3, workers=2)
 
@@ -212,28 +212,8 @@ def test_moves_inside_the_notice_period_are_kept() -> None:
 
     data = world(containers=[container("box-1")], requests=[request("a")])
     before = _planned(data)
-    booked = ContainerMove.model_validate(
-        {
-            "container": "box-1",
-            "from": "depot",
-            "to": "far",
-            "depart": "2027-01-05",
-            "ready": "2027-01-07",
-            "km": 184.3,
-        },
-        strict=False,
-    )
-    later = ContainerMove.model_validate(
-        {
-            "container": "box-1",
-            "from": "far",
-            "to": "depot",
-            "depart": "2027-01-13",
-            "ready": "2027-01-15",
-            "km": 184.3,
-        },
-        strict=False,
-    )
+    booked = trip("2027-01-05", "2027-01-07")
+    later = trip("2027-01-13", "2027-01-15", frm="far", to="depot")
     current = before.model_copy(update={"container_moves": [booked, later]})
     result = _disrupt(
         data,
@@ -316,34 +296,19 @@ def test_shortcut_returns_the_seed_only_when_it_is_provably_least_change() -> No
 def test_a_session_whose_container_is_in_transit_is_repaired_not_lost() -> None:
     """The old session passes the lock checks, but the plan's trips have its container
     on the road that day: the repair must treat it as broken, not freeze it out."""
-    from schemas.schedule import ContainerMove
     from tests.builders import container
 
     data = world(containers=[container("box-1")], requests=[request("a")])
     planned = _planned(data)
     on_13th = planned.sessions[0].model_copy(update={"date": dt.date(2027, 1, 13)})
     trips = [
-        {
-            "container": "box-1",
-            "from": "depot",
-            "to": "far",
-            "depart": "2027-01-05",
-            "ready": "2027-01-07",
-            "km": 184.3,
-        },
-        {
-            "container": "box-1",
-            "from": "far",
-            "to": "depot",
-            "depart": "2027-01-13",
-            "ready": "2027-01-15",
-            "km": 184.3,
-        },
+        trip("2027-01-05", "2027-01-07"),
+        trip("2027-01-13", "2027-01-15", frm="far", to="depot"),
     ]
     current = planned.model_copy(
         update={
             "sessions": [on_13th.model_copy(update={"site": "depot", "resource": "box-1"})],
-            "container_moves": [ContainerMove.model_validate(t, strict=False) for t in trips],
+            "container_moves": trips,
         }
     )
     result = _disrupt(
