@@ -15,7 +15,8 @@ embedded broker:
 Each agent runs as a worker of its own (``python -m benchmarks.faust_ceiling
 --agent MODE``) with the scheduler's transport (services/scheduler/
 kafka_transport.py) and drains the backlog from the start; the rate is
-events over the time from its first to its last event.
+events over the time from its first to its last event, and the longest
+pause between two events shows stalls (a fetch or flow-control wait).
 """
 
 from __future__ import annotations
@@ -62,21 +63,26 @@ def agent(mode: str) -> None:
     )
     source = app.topic(SOURCE, partitions=1)
     table = app.Table("ceiling", default=None, partitions=1)
-    seen = {"n": 0, "first": 0.0}
+    seen = {"n": 0, "first": 0.0, "last": 0.0, "pause": 0.0}
 
     @app.agent(source)
     async def drain(stream: Any) -> None:
         async for event in stream.events():
             n = seen["n"] = seen["n"] + 1
+            now = time.perf_counter()
             if n == 1:
-                seen["first"] = time.perf_counter()
+                seen["first"] = now
+            else:
+                seen["pause"] = max(seen["pause"], now - seen["last"])
+            seen["last"] = now
             if mode in ("send", "table"):
                 await app.producer.send(SINK, event.key, event.value, None, None, None)
             if mode == "table":
                 table[str(n % 1000)] = n
             if n == events:
-                rate = (events - 1) / (time.perf_counter() - seen["first"])
-                Path(os.environ["CEILING_RESULT"]).write_text(json.dumps(rate))
+                rate = (events - 1) / (now - seen["first"])
+                result = {"rate": rate, "pause": seen["pause"]}
+                Path(os.environ["CEILING_RESULT"]).write_text(json.dumps(result))
                 os._exit(0)  # the number is written; no orderly shutdown needed
 
     worker = Worker(app, loglevel="WARNING", quiet=True)
@@ -96,13 +102,13 @@ async def _fill(bootstrap: str, events: int) -> None:
         await producer.stop()
 
 
-def run(events: int) -> dict[str, float]:
+def run(events: int) -> dict[str, dict[str, float]]:
     root = Path(tempfile.mkdtemp(prefix="hubplan-ceiling-"))
     broker = start_broker(root / "kafka")
-    results: dict[str, float] = {}
+    results: dict[str, dict[str, float]] = {}
     try:
         bootstrap = broker.bootstrap_servers
-        results["raw"] = asyncio.run(raw_rate(bootstrap, 100_000))
+        results["raw"] = {"rate": asyncio.run(raw_rate(bootstrap, 100_000))}
         asyncio.run(_fill(bootstrap, events))
         for mode in MODES:
             out = root / f"{mode}.json"
@@ -121,21 +127,26 @@ def run(events: int) -> dict[str, float]:
             else:
                 if not out.exists():
                     print(f"{mode}: the agent exited {done.returncode}:\n{done.stderr[-2000:]}")
-            results[mode] = json.loads(out.read_text()) if out.exists() else float("nan")
+            nan = {"rate": float("nan"), "pause": float("nan")}
+            results[mode] = json.loads(out.read_text()) if out.exists() else nan
     finally:
         broker.stop()
     return results
 
 
-def report(results: dict[str, float], events: int) -> None:
+def report(results: dict[str, dict[str, float]], events: int) -> None:
     t = Table(title=f"Faust agent ceiling, one partition, {events:,} events of 1 KB")
     t.add_column("measure")
     t.add_column("events/s", justify="right")
     t.add_column("of raw", justify="right")
-    raw = results["raw"]
-    t.add_row("raw aiokafka produce -> consume", f"{raw:,.0f}", "100%")
+    t.add_column("longest pause", justify="right")
+    raw = results["raw"]["rate"]
+    t.add_row("raw aiokafka produce -> consume", f"{raw:,.0f}", "100%", "")
     for mode, label in MODES.items():
-        t.add_row(f"Faust agent, {label}", f"{results[mode]:,.0f}", f"{results[mode] / raw:.0%}")
+        rate, pause = results[mode]["rate"], results[mode]["pause"]
+        t.add_row(
+            f"Faust agent, {label}", f"{rate:,.0f}", f"{rate / raw:.0%}", f"{pause * 1000:,.0f} ms"
+        )
     Console().print(t)
 
 

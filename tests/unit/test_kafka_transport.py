@@ -1,0 +1,92 @@
+"""The scheduler's Faust consumer hands records to the streams without extra tasks.
+
+Faust's fetch loop calls ``consumer.wait_first(callback(record),
+consumer.suspend_flow.wait())`` once per record. These tests make that call
+the way the loop does, on a consumer that is built but never started (no
+broker needed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from services.scheduler.kafka_transport import App
+
+
+def _new_consumer() -> Any:
+    """Built inside the test's own loop: mode's services keep the loop they are made in."""
+    app = App("hubplan-unit-transport", broker="kafka://127.0.0.1:1", store="memory://")
+    return app.consumer
+
+
+async def test_a_record_is_handed_over_in_the_fetch_loops_own_task() -> None:
+    consumer = _new_consumer()
+    loop_task = asyncio.current_task()
+    ran_in: list[asyncio.Task[object] | None] = []
+
+    async def hand_over() -> str:
+        ran_in.append(asyncio.current_task())
+        return "delivered"
+
+    flow_wait = consumer.suspend_flow.wait()
+    result = await consumer.wait_first(hand_over(), flow_wait)
+
+    assert result.results == ["delivered"] and not result.stopped
+    assert ran_in == [loop_task]  # no task of its own
+    assert flow_wait.cr_frame is None  # closed, never left dangling
+
+
+async def test_with_the_flow_suspended_faust_stops_waiting_for_a_blocked_hand_over() -> None:
+    consumer = _new_consumer()
+    never = asyncio.Event()
+    consumer.suspend_flow.set()
+
+    async def blocked_hand_over() -> None:
+        await never.wait()
+
+    result = await asyncio.wait_for(
+        consumer.wait_first(blocked_hand_over(), consumer.suspend_flow.wait()),
+        timeout=5,
+    )
+    assert result.results == [True]  # the flow wait won; the hand-over was dropped
+
+
+async def test_a_blocked_hand_over_ends_when_the_fetch_loop_is_cancelled() -> None:
+    consumer = _new_consumer()
+    never = asyncio.Event()
+    started = asyncio.Event()
+
+    async def blocked_hand_over() -> None:
+        started.set()
+        await never.wait()
+
+    loop = asyncio.create_task(
+        consumer.wait_first(blocked_hand_over(), consumer.suspend_flow.wait())
+    )
+    await asyncio.wait_for(started.wait(), timeout=5)
+    loop.cancel()  # what a rebalance does to Faust's fetch loop
+    with pytest.raises(asyncio.CancelledError):
+        await loop
+
+
+async def test_a_failing_hand_over_raises_in_the_fetch_loop() -> None:
+    consumer = _new_consumer()
+
+    async def undecodable() -> None:
+        raise ValueError("bad record")
+
+    with pytest.raises(ValueError, match="bad record"):
+        await consumer.wait_first(undecodable(), consumer.suspend_flow.wait())
+
+
+async def test_other_waits_keep_fausts_behaviour() -> None:
+    consumer = _new_consumer()
+
+    async def quick() -> int:
+        return 7
+
+    result = await consumer.wait_first(quick(), timeout=5)
+    assert result.results == [7]
