@@ -6,7 +6,7 @@ with version, ``source``, ``time``, ``key``, ``data``) serialised as JSON.
 worker owns a region's state and sees its events in order. A breaking change
 to a payload is a new type version (``...v2``), never an edit of ``v1``.
 
-Topics (documented in ``docs/asyncapi.yaml``, generated from this module):
+Topics (documented in ``docs/asyncapi.json``, generated from this module):
 
 ========================  ===========================================  ====================
 topic                     types                                        producer -> consumer
@@ -14,7 +14,7 @@ topic                     types                                        producer 
 ``hubplan.intake``        catalogue + booking events, optimiser        gateway, scheduler
                           proposals, waitlist retries                  -> scheduler
 ``hubplan.decisions``     BookingConfirmed / Waitlisted / Rejected /   scheduler -> gateway
-                          Cancelled                                    read side
+                          Cancelled, EventHandled (receipts)           read side
 ``hubplan.plans``         PlanChanged                                  scheduler -> gateway,
                                                                        logistics
 ``hubplan.deadletter``    DeadLettered (original bytes + reason)       all -> operators
@@ -202,6 +202,26 @@ class BookingCancellationConfirmed(Strict):
     freed_sessions: int = Field(ge=0)
 
 
+class EventHandled(Strict):
+    """The scheduler's receipt for an operator's catalogue, resource or disruption event.
+
+    Why: these events change a region's world but get no booking decision, so
+    without a receipt an operator could not tell an applied change from one
+    rejected (it also went to the dead-letter topic) or one still in flight,
+    and the gateway could not tell which to publish again.
+    """
+
+    TYPE: ClassVar[str] = "hubplan.event.handled.v1"
+    region: Id
+    event_id: str = Field(min_length=1, max_length=128, description="The handled event's id.")
+    event_type: str = Field(description="The handled event's type.")
+    outcome: Literal["applied", "ignored", "rejected"]
+    detail: str = Field("", description="Why it was ignored or rejected, or what it did.")
+    errors: list[dict[str, str]] = Field(
+        default_factory=list, description="For a rejected event: field and message, as in the DLQ."
+    )
+
+
 class BookingRescheduled(Strict):
     """A confirmed booking keeps its place but some sessions moved."""
 
@@ -246,6 +266,10 @@ class DeadLettered(Strict):
     original_key: str | None = None
 
 
+# an operator's events: the scheduler answers each with an EventHandled receipt
+OPERATOR_EVENTS = (CatalogueLoaded, ResourceChanged, DisruptionReported)
+
+
 PAYLOADS: dict[str, type[Strict]] = {
     m.TYPE: m
     for m in (
@@ -264,6 +288,7 @@ PAYLOADS: dict[str, type[Strict]] = {
         BookingWaitlisted,
         BookingRejected,
         BookingCancellationConfirmed,
+        EventHandled,
         PlanChanged,
         DeadLettered,
     )

@@ -51,6 +51,7 @@ TOPIC_MAP: dict[str, tuple[list[str], list[str], list[str]]] = {
             "hubplan.booking.displaced.v1",
             "hubplan.booking.rejected.v1",
             "hubplan.booking.cancellation-confirmed.v1",
+            "hubplan.event.handled.v1",
         ],
     ),
     PLANS: (["scheduler"], ["gateway read side", "logistics"], ["hubplan.plan.changed.v1"]),

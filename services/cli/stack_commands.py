@@ -161,6 +161,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _wait_applied(
+    http: httpx.AsyncClient, event: dict[str, str], auth: dict[str, str]
+) -> None:
+    """Wait for an operator event's receipt; a rejected or ignored one is the user's error."""
+    got: dict[str, Any] = {}
+    for _ in range(6):  # a fresh worker may still be joining its group
+        got = (await http.get(event["status_url"], params={"wait": 10}, headers=auth)).json()
+        if got.get("status") != "pending":
+            break
+    if got.get("status") != "applied":
+        raise CliError(
+            f"the catalogue of {event['region']} was not loaded: {got.get('status')}"
+            f" {got.get('detail') or '(no receipt from the scheduler in 60 s)'}"
+        )
+
+
 async def _drive(
     stack: Stack, raw: dict[str, Any], scenario: Scenario, settle: float
 ) -> dict[str, Any]:
@@ -169,14 +185,8 @@ async def _drive(
         r = await http.put("/v1/catalogue", params={"requests": "false"}, json=raw, headers=op)
         if r.status_code != 202:
             raise CliError(f"loading the catalogue failed: {r.status_code} {r.text[:300]}")
-        regions = set(r.json()["regions"])
-        for _ in range(300):
-            known = {
-                x["region"] for x in (await http.get("/v1/regions", headers=op)).json()["regions"]
-            }
-            if regions <= known:
-                break
-            await asyncio.sleep(0.1)
+        for event in r.json()["events"]:  # each region's catalogue, applied before any request
+            await _wait_applied(http, event, op)
         requests = [x for x in raw["requests"]]
         columns = (
             TextColumn("{task.description}"),

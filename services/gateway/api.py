@@ -258,13 +258,15 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         except ValidationError as exc:
             raise unprocessable(describe_errors(exc)) from None
         regions = sorted({s.region for s in scenario.sites})
+        events = []
         for region in regions:
-            await publish(
+            event_id = await publish(
                 region,
                 CatalogueLoaded(
                     region=region, scenario=scenario.name, catalogue=_catalogue_of(scenario, region)
                 ),
             )
+            events.append(receipt_link(region, event_id, CatalogueLoaded.TYPE))
         sent = 0
         if requests:
             region_of = {s.id: s.region for s in scenario.sites}
@@ -273,7 +275,7 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
                     region_of[req.site], BookingRequested(request=req, requested_by=who.name)
                 )
                 sent += 1
-        return {"regions": regions, "requests_submitted": sent}
+        return {"regions": regions, "events": events, "requests_submitted": sent}
 
     @app.post(
         "/v1/catalogue/{region}/changes",
@@ -291,8 +293,7 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
             raise unprocessable(describe_errors(exc)) from None
         if region not in projection().catalogues:
             raise HTTPException(404, {"field": "region", "message": f"no catalogue for '{region}'"})
-        event_id = await publish(region, payload)
-        return {"event_id": event_id}
+        return receipt_link(region, await publish(region, payload), ResourceChanged.TYPE)
 
     @app.post(
         "/v1/regions/{region}/disruptions",
@@ -316,7 +317,31 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
                 for e in describe_errors(exc)
             ]
             raise unprocessable(errors) from None
-        return {"event_id": await publish(region, payload)}
+        return receipt_link(region, await publish(region, payload), DisruptionReported.TYPE)
+
+    def receipt_link(region: str, event_id: str, event_type: str) -> dict[str, str]:
+        """Where to see the event's receipt; readable at once, 'pending' until it comes."""
+        projection().expect_event(event_id, event_type, region)
+        return {"region": region, "event_id": event_id, "status_url": f"/v1/events/{event_id}"}
+
+    @app.get(
+        "/v1/events/{event_id}",
+        tags=["catalogue"],
+        summary="What became of a catalogue change or disruption: applied, ignored or rejected",
+    )
+    async def event_status(
+        event_id: str,
+        who: Principal = Depends(principal_of),
+        wait: float = Query(0.0, ge=0, le=30, description="Seconds to wait for the receipt"),
+    ) -> dict[str, Any]:
+        require(who, "operator", "logistics")
+        if event_id not in projection().events:
+            raise HTTPException(
+                404,
+                {"field": "event_id", "message": f"no catalogue or disruption event '{event_id}'"},
+            )
+        await projection().wait_handled(event_id, wait)
+        return projection().events[event_id].public()
 
     # -- plan and health ---------------------------------------------------------
     @app.get("/v1/plan", tags=["plan"], summary="The current plan in the schedule format")

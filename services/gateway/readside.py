@@ -2,8 +2,9 @@
 
 Every gateway replays the three topics from the beginning at start (no
 consumer group: each needs all of it) and then follows them. What it keeps
-is small: per request its latest decision; per region the catalogue's site
-map and the latest plan summary. ``apply`` is pure bookkeeping so it runs in
+is small: per request its latest decision; per operator event (catalogue,
+resource change, disruption) its receipt, and its payload while it waits for
+one; per region the catalogue's site map and the latest plan summary. ``apply`` is pure bookkeeping so it runs in
 unit tests without Kafka; ``Follower`` is the thin aiokafka loop.
 """
 
@@ -23,6 +24,7 @@ from schemas.common import Strict
 from schemas.events import (
     DECISIONS,
     INTAKE,
+    OPERATOR_EVENTS,
     PLANS,
     BookingCancellationConfirmed,
     BookingCancelled,
@@ -34,6 +36,7 @@ from schemas.events import (
     BookingWaitlisted,
     CatalogueLoaded,
     Envelope,
+    EventHandled,
     PlanChanged,
     ResourceChanged,
 )
@@ -81,6 +84,33 @@ class RequestView:
         return out
 
 
+@dataclass
+class EventView:
+    """An operator's event and what the scheduler made of it."""
+
+    event_id: str
+    type: str
+    region: str
+    status: str = "pending"  # then applied | ignored | rejected
+    detail: str | None = None
+    errors: list[dict[str, str]] = field(default_factory=list)
+    data: dict[str, Any] | None = None  # the payload while pending, to publish again
+    asked_at: float = 0.0
+
+    def public(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "event_id": self.event_id,
+            "type": self.type,
+            "region": self.region,
+            "status": self.status,
+        }
+        if self.detail:
+            out["detail"] = self.detail
+        if self.errors:
+            out["errors"] = self.errors
+        return out
+
+
 class Projection:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
@@ -88,6 +118,7 @@ class Projection:
         self.site_names: dict[str, str] = {}
         self.catalogues: dict[str, dict[str, Any]] = {}
         self.requests: dict[str, RequestView] = {}
+        self.events: dict[str, EventView] = {}
         self.event_to_request: dict[str, str] = {}
         self.plans: dict[str, dict[str, Any]] = {}
         self._waiters: dict[str, list[asyncio.Event]] = {}
@@ -96,6 +127,8 @@ class Projection:
     # -- writes ------------------------------------------------------------
     def apply(self, event: Envelope, payload: Strict) -> None:
         self.applied += 1
+        if isinstance(payload, OPERATOR_EVENTS):
+            self._asked(event)
         if isinstance(payload, CatalogueLoaded):
             cat = payload.catalogue
             self.catalogues[payload.region] = cat.model_dump(
@@ -189,6 +222,25 @@ class Projection:
             self.plans[payload.region] = payload.model_dump(
                 mode="json", by_alias=True, exclude_none=True
             )
+        elif isinstance(payload, EventHandled):
+            # the receipt can be read before the event itself (another topic)
+            receipt = self.events.setdefault(
+                payload.event_id, EventView(payload.event_id, payload.event_type, payload.region)
+            )
+            receipt.status, receipt.detail = payload.outcome, payload.detail
+            receipt.errors, receipt.data = payload.errors, None
+            self._wake(f"event:{payload.event_id}")
+
+    def expect_event(self, event_id: str, event_type: str, region: str) -> None:
+        """This gateway has just published it: readable before it comes by on the intake."""
+        self.events.setdefault(event_id, EventView(event_id, event_type, region))
+
+    def _asked(self, event: Envelope) -> None:
+        view = self.events.get(event.id)
+        if view is None:
+            view = self.events[event.id] = EventView(event.id, event.type, event.key)
+        if view.status == "pending":
+            view.data, view.asked_at = event.data, self.clock()
 
     def _view(self, rid: str) -> RequestView:
         view = self.requests.get(rid)
@@ -212,7 +264,10 @@ class Projection:
         view.region, view.site = region, site or view.site
         view.status, view.sessions = status, sessions or []
         view.reason, view.detail, view.errors = reason, detail, errors or []
-        for waiter in self._waiters.pop(rid, []):
+        self._wake(rid)
+
+    def _wake(self, key: str) -> None:
+        for waiter in self._waiters.pop(key, []):
             waiter.set()
 
     # -- reads -------------------------------------------------------------
@@ -231,13 +286,32 @@ class Projection:
             )
         ]
 
+    def overdue_events(self, seconds: float) -> list[EventView]:
+        """Operator events on the intake ``seconds`` ago or more, still without a receipt."""
+        cutoff = self.clock() - seconds
+        return [
+            v
+            for v in self.events.values()
+            if v.status == "pending" and v.data is not None and v.asked_at <= cutoff
+        ]
+
     async def wait_decided(self, rid: str, seconds: float) -> None:
         """Wait until a request has a decision other than 'pending' (or time out)."""
         view = self.requests.get(rid)
-        if seconds <= 0 or (view is not None and view.status != "pending"):
+        if view is None or view.status == "pending":
+            await self._wait(rid, seconds)
+
+    async def wait_handled(self, event_id: str, seconds: float) -> None:
+        """Wait until an operator event has its receipt (or time out)."""
+        view = self.events.get(event_id)
+        if view is None or view.status == "pending":
+            await self._wait(f"event:{event_id}", seconds)
+
+    async def _wait(self, key: str, seconds: float) -> None:
+        if seconds <= 0:
             return
         waiter = asyncio.Event()
-        self._waiters.setdefault(rid, []).append(waiter)
+        self._waiters.setdefault(key, []).append(waiter)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(waiter.wait(), seconds)
 

@@ -6,23 +6,30 @@ worker's partition decided every event on it but one, and committed past it
 (services/scheduler/kafka_transport.py fixes the one way of losing events we
 could pin down). Bookings and cancels are deduplicated by request id, so
 publishing them again is safe: the scheduler decides the request, or emits
-the decision it already has. Every gateway does this for what its read side
-sees; a request is published again at most ``attempts`` times.
+the decision it already has. An operator's catalogue, resource or disruption
+event without a receipt is published again with its own event id, which the
+scheduler deduplicates on (it re-sends the receipt it kept). Every gateway
+does this for what its read side sees; a request or event is published again
+at most ``attempts`` times.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from typing import Protocol
 
 from schemas.common import Strict
-from schemas.events import BookingCancelled, BookingRequested
+from schemas.events import PAYLOADS, BookingCancelled, BookingRequested
 from schemas.scenario import Request
 from services.gateway.readside import Projection
 
 log = logging.getLogger("hubplan.gateway.resubmit")
-Publish = Callable[[str, Strict], Awaitable[str]]
+
+
+class Publish(Protocol):
+    async def __call__(self, key: str, payload: Strict, event_id: str | None = None) -> str: ...
 
 
 class Resubmitter:
@@ -39,7 +46,7 @@ class Resubmitter:
         self.tries: dict[str, int] = {}
 
     async def once(self) -> int:
-        """Publish every overdue request or cancel again; how many were."""
+        """Publish every overdue request, cancel or operator event again; how many were."""
         done = 0
         for view in self.projection.overdue(self.after):
             rid, region = view.request_id, view.region
@@ -62,6 +69,27 @@ class Resubmitter:
             left = self.attempts - n - 1
             log.warning(
                 "no decision for %s after %.0f s: published again (%d left)", rid, self.after, left
+            )
+            done += 1
+        return done + await self._events()
+
+    async def _events(self) -> int:
+        done = 0
+        for view in self.projection.overdue_events(self.after):
+            key = f"event:{view.event_id}"
+            n = self.tries.get(key, 0)
+            if n >= self.attempts:
+                continue
+            self.tries[key] = n + 1
+            payload = PAYLOADS[view.type].model_validate(view.data, strict=False)
+            await self.publish(view.region, payload, event_id=view.event_id)
+            self.on_resubmit(view.type)
+            log.warning(
+                "no receipt for %s %s after %.0f s: published again (%d left)",
+                view.type,
+                view.event_id,
+                self.after,
+                self.attempts - n - 1,
             )
             done += 1
         return done

@@ -130,15 +130,7 @@ def wire(s: SchedulerApp) -> None:
                 raise  # infrastructure, not the event: crash, and the event is redelivered
             except Exception as exc:  # a bug must not stop the region: park the event
                 log.exception("handler failed on %s", env.type)
-                m.events.labels(env.type, "error").inc()
-                await dead_letter(
-                    raw,
-                    event.key,
-                    message,
-                    "handler-error",
-                    [{"field": "(handler)", "message": repr(exc)[:500]}],
-                )
-                continue
+                outcome = sched.handler_failed(env, payload, repr(exc)[:500])
             m.events.labels(env.type, outcome.kind).inc()
             if outcome.dead_letter is not None:
                 await dead_letter(raw, event.key, message, *outcome.dead_letter)

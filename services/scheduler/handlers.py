@@ -7,6 +7,10 @@ At-least-once delivery is made safe here: a booking or cancel whose request
 id is already known, or any other event whose id is in ``seen``, is not
 applied again; instead the request's *current* decision is re-emitted
 (harmless for readers that keep the latest).
+
+An operator's catalogue, resource or disruption event gets a receipt
+(:class:`EventHandled`: applied, ignored or rejected) on the decisions topic;
+``seen`` keeps the receipt, so a redelivered event gets the same one again.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pydantic import ValidationError
 from schemas.common import Strict, describe_errors
 from schemas.events import (
     DECISIONS,
+    OPERATOR_EVENTS,
     PLANS,
     BookingCancellationConfirmed,
     BookingCancelled,
@@ -32,6 +37,7 @@ from schemas.events import (
     CounterOffer,
     DisruptionReported,
     Envelope,
+    EventHandled,
     OfferAccepted,
     PlanChanged,
     PlanProposed,
@@ -55,6 +61,9 @@ from services.scheduler.state import (
     load_runtime,
     scenario_of,
 )
+
+# outcomes of a receipted event that changed nothing, with what to tell the operator
+IGNORED = {"catalogue-missing": "the region has no catalogue yet; load one first"}
 
 
 @dataclass(frozen=True)
@@ -109,11 +118,41 @@ class Scheduler:
             out = self._dispatch(event, payload)
         except InvalidEvent as exc:
             out = Outcome([], "dead-letter", event.key, dead_letter=(exc.reason, exc.errors))
-        if not by_request:
+        if isinstance(payload, OPERATOR_EVENTS):
+            receipt = self.receipt(event, out.kind, out.dead_letter)
+            self.store.seen[event.id] = receipt.model_dump(mode="json")
+            out = replace(out, messages=[*out.messages, self._decision_out(event.key, receipt)])
+        elif not by_request:
             self.store.seen[event.id] = 1
         if first:
             out = replace(out, messages=first + out.messages, promoted_after_cancel=len(first))
         return out
+
+    def handler_failed(self, event: Envelope, payload: Strict, error: str) -> Outcome:
+        """A bug in a handler: the event is parked (the agent dead-letters it) and
+        not retried on redelivery; an operator's event gets a 'rejected' receipt."""
+        errors = [{"field": "(handler)", "message": error}]
+        out = Outcome([], "error", event.key, dead_letter=("handler-error", errors))
+        if not isinstance(payload, OPERATOR_EVENTS):
+            return out
+        receipt = self.receipt(event, out.kind, out.dead_letter)
+        self.store.seen[event.id] = receipt.model_dump(mode="json")
+        return replace(out, messages=[self._decision_out(event.key, receipt)])
+
+    def receipt(
+        self, event: Envelope, kind: str, dead_letter: tuple[str, list[dict[str, str]]] | None
+    ) -> EventHandled:
+        """What became of an operator's event, in words the operator can act on."""
+        common = {"region": event.key, "event_id": event.id, "event_type": event.type}
+        if dead_letter is not None:
+            reason, errors = dead_letter
+            detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or reason
+            return EventHandled(
+                **common, outcome="rejected", detail=f"{reason}: {detail}", errors=errors
+            )
+        if kind in IGNORED:
+            return EventHandled(**common, outcome="ignored", detail=IGNORED[kind])
+        return EventHandled(**common, outcome="applied", detail=kind)
 
     def _dispatch(self, event: Envelope, payload: Strict) -> Outcome:
         if isinstance(payload, BookingRequested):
@@ -420,6 +459,21 @@ class Scheduler:
         return Out(PLANS, envelope(payload, key=rt.region, source=self.source))
 
     def _replay(self, event: Envelope, payload: Strict) -> Outcome:
+        if isinstance(payload, OPERATOR_EVENTS):
+            kept = self.store.seen[event.id]
+            receipt = (
+                EventHandled.model_validate(kept)
+                if isinstance(kept, dict)
+                else EventHandled(  # seen before receipts were kept
+                    region=event.key,
+                    event_id=event.id,
+                    event_type=event.type,
+                    outcome="applied",
+                    detail="handled before receipts were kept; if it was rejected, "
+                    "the dead-letter topic has the reason",
+                )
+            )
+            return Outcome([self._decision_out(event.key, receipt)], "duplicate", event.key)
         rid = getattr(payload, "request_id", None) or getattr(
             getattr(payload, "request", None), "id", None
         )

@@ -8,7 +8,8 @@ values (faust-streaming #556/#632: custom serialisers are ignored in tables):
   :data:`VERSION_STRIDE`);
 * ``bookings[request]``  -> ``{"region", "request", "status", "sessions",
   "reason", "detail", "seq"}``;
-* ``seen[event_id]``     -> 1, for at-least-once dedupe.
+* ``seen[event_id]``     -> 1, for at-least-once dedupe; for an operator's
+                            event, its receipt (``EventHandled``) instead.
 
 The :class:`RegionRuntime` (a ``LivePlan`` plus indexes) is derived from the
 tables and can be dropped and rebuilt at any time, e.g. after a rebalance.

@@ -39,6 +39,8 @@ def load(stack: Stack, region: str, **changes: Any) -> None:
         f"{stack.gateway_url}/v1/catalogue", json=data, headers=headers(stack, "operator")
     )
     assert r.status_code == 202, r.text
+    for event in r.json()["events"]:
+        assert receipt(stack, event["status_url"])["status"] == "applied"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         got = httpx.get(
@@ -48,6 +50,24 @@ def load(stack: Stack, region: str, **changes: Any) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"catalogue of {region} never showed up")
+
+
+def receipt(stack: Stack, status_url: str, seconds: float = 60) -> dict[str, Any]:
+    """An operator event's status once the scheduler has answered it (or 'pending')."""
+    got: dict[str, Any] = {}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        r = httpx.get(
+            f"{stack.gateway_url}{status_url}",
+            params={"wait": 10},
+            headers=headers(stack, "operator"),
+            timeout=20,
+        )
+        assert r.status_code == 200, r.text
+        got = r.json()
+        if got["status"] != "pending":
+            break
+    return got
 
 
 def submit(stack: Stack, body: dict[str, Any], **extra: str) -> httpx.Response:

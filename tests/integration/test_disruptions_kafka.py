@@ -25,7 +25,7 @@ from services.planner.repair_diff import diff_sessions
 from services.stack import Stack
 from services.validator import validate
 from tests.builders import container
-from tests.integration.helpers import headers, load, regional_world, req
+from tests.integration.helpers import headers, load, receipt, regional_world, req
 
 pytestmark = pytest.mark.integration
 DAY = {"earliest": "2027-01-05", "latest": "2027-01-08"}
@@ -211,6 +211,7 @@ def test_disruption_through_kafka(stack: Stack, kind: str) -> None:
         f"{stack.gateway_url}/v1/regions/{region}/disruptions", json=disruption, headers=op
     )
     assert r.status_code == 202, r.text
+    assert receipt(stack, r.json()["status_url"])["status"] == "applied"
 
     data = regional_world(region)
     data.update(extra)

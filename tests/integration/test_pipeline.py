@@ -21,7 +21,7 @@ from schemas.events import DEADLETTER, INTAKE, BookingRequested, envelope
 from schemas.scenario import Request
 from schemas.wire import decode, encode
 from services.stack import Stack
-from tests.integration.helpers import decision, headers, load, req, submit
+from tests.integration.helpers import decision, headers, load, receipt, req, submit
 
 pytestmark = pytest.mark.integration
 DAY = {"earliest": "2027-01-05", "latest": "2027-01-05"}
@@ -135,6 +135,38 @@ def test_garbage_wrong_schema_unknown_site_go_to_dead_letter(
     schema = next(d for d in found if d["reason"] == "schema-invalid")
     assert any("group_size" in e["field"] for e in schema["errors"])
     assert decision(stack, "dlq-after", "dlq-near")["status"] == "confirmed"
+
+
+def test_operator_changes_get_a_receipt_an_operator_can_read(stack: Stack) -> None:
+    load(stack, "rcpt")  # the catalogue's own receipt is checked there
+    op = headers(stack, "operator")
+    changes = f"{stack.gateway_url}/v1/catalogue/rcpt/changes"
+    unit = {"type": "dry-room", "site": "rcpt-hub", "seats": 8, "parts": ["day"]}
+    good = httpx.post(
+        changes,
+        json={"kind": "equipment", "op": "upsert", "id": "rcpt-dry-2", "value": unit},
+        headers=op,
+    )
+    assert good.status_code == 202, good.text
+    assert good.json()["status_url"] == f"/v1/events/{good.json()['event_id']}"
+    assert receipt(stack, good.json()["status_url"])["status"] == "applied"
+    nowhere = {**unit, "site": "rcpt-atlantis"}
+    bad = httpx.post(
+        changes,
+        json={"kind": "equipment", "op": "upsert", "id": "rcpt-dry-3", "value": nowhere},
+        headers=op,
+    )
+    assert bad.status_code == 202  # well-formed: only the scheduler knows the site is unknown
+    got = receipt(stack, bad.json()["status_url"])
+    assert got["status"] == "rejected" and "rcpt-atlantis" in got["detail"]
+    assert got["errors"][0]["field"].endswith(".site")
+    school = headers(stack, "school", "flow-near")
+    assert (
+        httpx.get(f"{stack.gateway_url}{bad.json()['status_url']}", headers=school).status_code
+        == 403
+    )
+    missing = httpx.get(f"{stack.gateway_url}/v1/events/no-such-event", headers=op)
+    assert missing.status_code == 404 and missing.json()["field"] == "event_id"
 
 
 def test_schools_only_see_their_own_requests(stack: Stack) -> None:

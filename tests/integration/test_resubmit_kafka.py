@@ -1,21 +1,22 @@
-"""A request the scheduler does not decide in time is published again, and booked once."""
+"""What the scheduler does not answer in time is published again, and applied once."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from schemas.events import INTAKE, BookingRequested
+from schemas.events import INTAKE, BookingRequested, Envelope
 from schemas.wire import WireError, decode
 from services.stack import Stack, StackConfig, default_tokens
-from tests.integration.helpers import decision, headers, load, req, submit
+from tests.integration.helpers import decision, headers, load, receipt, req, submit
 
 pytestmark = pytest.mark.integration
 DAY = {"earliest": "2027-01-05", "latest": "2027-01-05"}
@@ -39,8 +40,10 @@ def stalled_stack(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -
     s.stop()
 
 
-async def _requested_events(bootstrap: str, rid: str, want: int, seconds: float) -> int:
-    """How many BookingRequested for ``rid`` are on the intake (waits for ``want``)."""
+async def _copies_on_intake(
+    bootstrap: str, match: Callable[[Envelope, Any], bool], want: int, seconds: float
+) -> int:
+    """How many events ``match`` on the intake (waits until there are ``want``)."""
     consumer = AIOKafkaConsumer(INTAKE, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
     found, deadline = 0, time.monotonic() + seconds
@@ -49,11 +52,10 @@ async def _requested_events(bootstrap: str, rid: str, want: int, seconds: float)
             for msgs in (await consumer.getmany(timeout_ms=500)).values():
                 for m in msgs:
                     try:
-                        _, payload = decode(m.value)
+                        event, payload = decode(m.value)
                     except WireError:  # the shared intake also holds the DLQ tests' garbage
                         continue
-                    if isinstance(payload, BookingRequested) and payload.request.id == rid:
-                        found += 1
+                    found += match(event, payload)
     finally:
         await consumer.stop()
     return found
@@ -71,7 +73,8 @@ def test_an_undecided_request_is_published_again_and_booked_once(stalled_stack: 
         late = req("rs", "late", **DAY)
         assert submit(stack, late).status_code == 202
         # the gateway publishes it again after 2 s without a decision
-        assert asyncio.run(_requested_events(stack.bootstrap, late["id"], 2, 20)) >= 2
+        asks = lambda _, p: isinstance(p, BookingRequested) and p.request.id == late["id"]  # noqa: E731
+        assert asyncio.run(_copies_on_intake(stack.bootstrap, asks, 2, 20)) >= 2
     finally:
         worker.send_signal(signal.SIGCONT)
     got = decision(stack, late["id"], late["site"], wait=30)
@@ -81,3 +84,27 @@ def test_an_undecided_request_is_published_again_and_booked_once(stalled_stack: 
     ).json()
     booked = [s for s in plan["sessions"] if s["request"] == late["id"]]
     assert len(booked) == 1  # delivered twice, booked once
+
+
+def test_an_operator_event_without_receipt_is_published_again_with_its_id(
+    stalled_stack: Stack,
+) -> None:
+    stack = stalled_stack
+    load(stack, "rs2")
+    unit = {"type": "dry-room", "site": "rs2-hub", "seats": 8, "parts": ["day"]}
+    worker = stack.workers[0]
+    worker.send_signal(signal.SIGSTOP)  # as if the worker had lost the event
+    try:
+        r = httpx.post(
+            f"{stack.gateway_url}/v1/catalogue/rs2/changes",
+            json={"kind": "equipment", "op": "upsert", "id": "rs2-dry-2", "value": unit},
+            headers=headers(stack, "operator"),
+        )
+        assert r.status_code == 202, r.text
+        event_id = r.json()["event_id"]
+        same_id = lambda e, _: e.id == event_id  # noqa: E731
+        assert asyncio.run(_copies_on_intake(stack.bootstrap, same_id, 2, 20)) >= 2
+    finally:
+        worker.send_signal(signal.SIGCONT)
+    got = receipt(stack, r.json()["status_url"])
+    assert got["status"] == "applied", got  # the copies are deduplicated on the event id

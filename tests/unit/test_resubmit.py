@@ -1,4 +1,4 @@
-"""Requests and cancels that wait too long for a decision are published again."""
+"""Requests, cancels and operator events that wait too long are published again."""
 
 from __future__ import annotations
 
@@ -6,11 +6,15 @@ import json
 from typing import Any
 
 from schemas.common import Strict
+from schemas.disruptions import EquipmentUnavailable
 from schemas.events import (
     BookingCancelled,
     BookingConfirmed,
     BookingRejected,
     BookingRequested,
+    DisruptionReported,
+    EventHandled,
+    ResourceChanged,
     envelope,
 )
 from schemas.scenario import Request
@@ -71,7 +75,7 @@ async def test_overdue_ones_are_published_again_a_bounded_number_of_times() -> N
     sent: list[tuple[str, Any]] = []
     kinds: list[str] = []
 
-    async def publish(key: str, payload: Strict) -> str:
+    async def publish(key: str, payload: Strict, event_id: str | None = None) -> str:
         sent.append((key, payload))
         return "id"
 
@@ -93,3 +97,99 @@ async def test_overdue_ones_are_published_again_a_bounded_number_of_times() -> N
     assert await resubmit.once() == 2  # second and last attempt
     clock.now = 200.0
     assert await resubmit.once() == 0
+
+
+def disruption() -> DisruptionReported:
+    broken = EquipmentUnavailable.model_validate(
+        {
+            "kind": "equipment-unavailable",
+            "equipment": "dry-1",
+            "from": "2027-01-05",
+            "to": "2027-01-06",
+        },
+        strict=False,
+    )
+    return DisruptionReported(region="r", disruption=broken, reported_by="ops")
+
+
+def receipt(event_id: str, outcome: str = "applied", detail: str = "catalogue") -> EventHandled:
+    return EventHandled(
+        region="r",
+        event_id=event_id,
+        event_type=ResourceChanged.TYPE,
+        outcome=outcome,
+        detail=detail,
+    )
+
+
+def test_an_operator_event_reads_pending_until_its_receipt_comes() -> None:
+    proj = Projection(Clock())
+    change = ResourceChanged(region="r", kind="staff", op="remove", id="kari")
+    proj.expect_event("e1", ResourceChanged.TYPE, "r")  # just published: readable at once
+    assert proj.events["e1"].public() == {
+        "event_id": "e1",
+        "type": ResourceChanged.TYPE,
+        "region": "r",
+        "status": "pending",
+    }
+    proj.apply(envelope(change, key="r", source="gateway", event_id="e1"), change)
+    rejected = receipt("e1", "rejected", "catalogue-invalid: staff[0].site: unknown site 'x'")
+    rejected = rejected.model_copy(
+        update={"errors": [{"field": "staff[0].site", "message": "unknown site 'x'"}]}
+    )
+    decided(proj, rejected)
+    view = proj.events["e1"].public()
+    assert view["status"] == "rejected" and view["errors"][0]["field"] == "staff[0].site"
+    assert "unknown site" in view["detail"]
+
+
+def test_a_receipt_read_before_its_event_is_not_undone_by_the_event() -> None:
+    clock = Clock()
+    proj = Projection(clock)
+    change = ResourceChanged(region="r", kind="staff", op="remove", id="kari")
+    decided(proj, receipt("e1"))
+    proj.apply(envelope(change, key="r", source="gateway", event_id="e1"), change)
+    clock.now = 100.0
+    assert proj.events["e1"].status == "applied" and proj.overdue_events(30) == []
+
+
+async def test_an_event_without_receipt_is_published_again_with_its_own_id() -> None:
+    clock = Clock()
+    proj = Projection(clock)
+    lost, handled = disruption(), ResourceChanged(region="r", kind="staff", op="remove", id="x")
+    lost_event = envelope(lost, key="r", source="gateway")
+    proj.apply(lost_event, lost)
+    handled_event = envelope(handled, key="r", source="gateway")
+    proj.apply(handled_event, handled)
+    decided(proj, receipt(handled_event.id))
+    sent: list[tuple[str, Strict, str | None]] = []
+    kinds: list[str] = []
+
+    async def publish(key: str, payload: Strict, event_id: str | None = None) -> str:
+        sent.append((key, payload, event_id))
+        return event_id or "new"
+
+    resubmit = Resubmitter(proj, publish, after=30, attempts=2, on_resubmit=kinds.append)
+    clock.now = 31.0
+    assert await resubmit.once() == 1
+    ((key, payload, event_id),) = sent
+    assert (key, event_id, payload) == ("r", lost_event.id, lost)  # same id: deduplicated
+    assert kinds == [DisruptionReported.TYPE]
+    proj.apply(envelope(payload, key=key, source="gateway", event_id=event_id), payload)
+    clock.now = 62.0
+    assert await resubmit.once() == 1
+    clock.now = 200.0
+    assert await resubmit.once() == 0  # two attempts, then it stays pending for a person
+
+
+async def test_waiting_for_a_receipt_ends_when_it_comes() -> None:
+    import asyncio
+
+    proj = Projection(Clock())
+    proj.expect_event("e1", ResourceChanged.TYPE, "r")
+    waiting = asyncio.create_task(proj.wait_handled("e1", 5))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    decided(proj, receipt("e1"))
+    await asyncio.wait_for(waiting, 1)
+    await proj.wait_handled("e1", 5)  # already handled: returns at once

@@ -10,8 +10,10 @@ from schemas.events import (
     BookingCancelled,
     BookingRequested,
     CatalogueLoaded,
+    EventHandled,
     PlanProposed,
     RegionCatalogue,
+    ResourceChanged,
     RetryWaitlist,
     envelope,
 )
@@ -290,3 +292,67 @@ def test_repair_moves_a_session_and_emits_rescheduled() -> None:
     assert decision_types(applied) == ["hubplan.booking.rescheduled.v1"]
     new = s.runtime("r").live.sessions("a")[0]
     assert new.date != old.date
+
+
+def receipts(outcome: Outcome) -> list[dict[str, Any]]:
+    return [m.event.data for m in outcome.messages if m.event.type == EventHandled.TYPE]
+
+
+def test_an_applied_catalogue_gets_a_receipt_and_a_redelivery_gets_the_same_one() -> None:
+    s = fresh()
+    unit = {"type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]}
+    payload = ResourceChanged(region="r", kind="equipment", op="upsert", id="dry-2", value=unit)
+    event = envelope(payload, key="r", source="t")
+    (first,) = receipts(s.handle(event, payload))
+    assert first["event_id"] == event.id and first["outcome"] == "applied"
+    assert first["event_type"] == ResourceChanged.TYPE
+    again = s.handle(event, payload)
+    assert again.kind == "duplicate" and receipts(again) == [first]
+
+
+def test_a_rejected_change_gets_a_receipt_naming_the_field_and_is_not_retried() -> None:
+    s = fresh()
+    unit = {"type": "dry-room", "site": "no-such-site", "seats": 12, "parts": ["day"]}
+    payload = ResourceChanged(region="r", kind="equipment", op="upsert", id="dry-2", value=unit)
+    event = envelope(payload, key="r", source="t")
+    out = s.handle(event, payload)
+    assert out.dead_letter is not None  # still dead-lettered, as before
+    (receipt,) = receipts(out)
+    assert receipt["outcome"] == "rejected" and "no-such-site" in receipt["detail"]
+    assert receipt["errors"] == [
+        {"field": "equipment[1].site", "message": "unknown site 'no-such-site'"}
+    ]
+    again = s.handle(event, payload)
+    assert again.dead_letter is None and receipts(again) == [receipt]
+
+
+def test_a_change_to_a_region_without_catalogue_is_ignored_with_a_reason() -> None:
+    s = Scheduler(Store({}, {}, {}, {}))
+    payload = ResourceChanged(region="elsewhere", kind="staff", op="remove", id="x")
+    (receipt,) = receipts(s.handle(envelope(payload, key="elsewhere", source="t"), payload))
+    assert receipt["outcome"] == "ignored" and "no catalogue" in receipt["detail"]
+
+
+def test_a_handler_bug_parks_an_operator_event_with_a_rejected_receipt() -> None:
+    s = fresh()
+    payload = ResourceChanged(region="r", kind="staff", op="remove", id="x")
+    event = envelope(payload, key="r", source="t")
+    out = s.handler_failed(event, payload, "KeyError('boom')")
+    assert out.dead_letter is not None and out.dead_letter[0] == "handler-error"
+    (receipt,) = receipts(out)
+    assert receipt["outcome"] == "rejected" and "boom" in receipt["detail"]
+    assert receipts(s.handle(event, payload)) == [receipt]  # redelivered: not run again
+
+
+def test_bookings_get_no_receipt() -> None:
+    s = fresh()
+    assert receipts(ask(s, "a", **DAY)) == []
+
+
+def test_an_event_seen_before_receipts_were_kept_still_gets_one() -> None:
+    s = fresh()
+    payload = ResourceChanged(region="r", kind="staff", op="remove", id="x")
+    event = envelope(payload, key="r", source="t")
+    s.store.seen[event.id] = 1  # what older versions stored
+    (receipt,) = receipts(s.handle(event, payload))
+    assert receipt["outcome"] == "applied" and "before receipts" in receipt["detail"]

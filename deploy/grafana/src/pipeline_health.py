@@ -31,7 +31,8 @@ def build() -> Any:
         ),
         single(
             "Requests published again (15 min)",
-            "Requests and cancels a gateway published again because no decision came within "
+            "Requests, cancels and operator events a gateway published again because no "
+            "decision or receipt came within "
             "HUBPLAN_RESUBMIT_AFTER seconds: the scheduler was stalled or lost an event. "
             "Should be 0.",
             "short",
