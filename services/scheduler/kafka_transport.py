@@ -25,11 +25,16 @@ runs with 1.5 s; why is not understood, so the wait stays Faust's.
 **Records handed to the streams without four tasks each.** Faust's fetch
 loop hands every record over with ``wait_first(callback(record),
 suspend_flow.wait())``: four asyncio tasks and an ``asyncio.wait`` per
-record, so that a rebalance can interrupt a hand-over stuck on a full
-stream buffer. Profiled, that was most of a bare agent's CPU. While the flow
-is not suspended, the record is now handed over directly; a hand-over that
-blocks is still interrupted, by the rebalance stopping the fetch loop (Faust
-cancels it). With the flow suspended, Faust's own path runs unchanged.
+record, so that a rebalance can interrupt a hand-over that waits. Profiled,
+that was most of a bare agent's CPU. A hand-over waits in three places:
+for flow control (suspended in a rebalance), for Faust's producer buffer to
+ebb, and for room in a full stream buffer. The record is now handed over
+directly only when the first two cannot make it wait; then the hand-over is
+synchronous up to the stream buffer, and a put waiting on a full buffer is
+cancelled by the rebalance itself (it clears the buffers). Otherwise, and
+whenever the flow is suspended, Faust's own path runs. Handing over directly
+while the producer buffer was full would let a rebalance pass a waiting
+hand-over, which would then queue its record after the buffers were cleared.
 
 **No one-second stalls when a stream buffer fills.** Faust takes a partition
 out of its fetch loop when the agent's buffer is 80% full and puts it back
@@ -97,7 +102,14 @@ class _Consumer(faust_aiokafka.Consumer):
             and flow_wait.cr_frame is not None
             and flow_wait.cr_frame.f_locals.get("self") is self.suspend_flow
             and not self.suspend_flow.is_set()
+            and self._hand_over_cannot_wait()
         )
+
+    def _hand_over_cannot_wait(self) -> bool:
+        """Neither flow control nor the producer buffer would hold the hand-over
+        (conductor.py awaits both before it queues the record)."""
+        buffer = self.app.producer.buffer
+        return self.app.flow_control.is_active() and buffer.size <= buffer.max_messages
 
     def on_buffer_full(self, tp: TP) -> None:
         """Keep the partition in the fetch loop; the full buffer blocks its hand-over."""

@@ -17,9 +17,30 @@ from services.scheduler.kafka_transport import App
 
 
 def _new_consumer() -> Any:
-    """Built inside the test's own loop: mode's services keep the loop they are made in."""
+    """Built inside the test's own loop: mode's services keep the loop they are made in.
+
+    Flow control is resumed as a started worker has it outside rebalances."""
     app = App("hubplan-unit-transport", broker="kafka://127.0.0.1:1", store="memory://")
+    app.flow_control.resume()
     return app.consumer
+
+
+async def _interruptible(consumer: Any) -> None:
+    """A hand-over that waits is given up once the flow is suspended (a rebalance)."""
+    never = asyncio.Event()
+    started = asyncio.Event()
+
+    async def waiting_hand_over() -> None:
+        started.set()
+        await never.wait()
+
+    loop = asyncio.create_task(
+        consumer.wait_first(waiting_hand_over(), consumer.suspend_flow.wait())
+    )
+    await asyncio.wait_for(started.wait(), timeout=5)
+    consumer.suspend_flow.set()  # what the rebalance does first
+    result = await asyncio.wait_for(loop, timeout=5)
+    assert result.results == [True]  # the flow wait won; the hand-over was dropped
 
 
 async def test_a_record_is_handed_over_in_the_fetch_loops_own_task() -> None:
@@ -54,8 +75,22 @@ async def test_with_the_flow_suspended_faust_stops_waiting_for_a_blocked_hand_ov
     assert result.results == [True]  # the flow wait won; the hand-over was dropped
 
 
-async def test_a_blocked_hand_over_ends_when_the_fetch_loop_is_cancelled() -> None:
+async def test_while_the_producer_buffer_is_over_its_limit_the_hand_over_stays_interruptible() -> (
+    None
+):
     consumer = _new_consumer()
+    consumer.app.producer.buffer.max_messages = -1  # "over": the hand-over would wait for it
+    await _interruptible(consumer)
+
+
+async def test_while_flow_control_is_suspended_the_hand_over_stays_interruptible() -> None:
+    consumer = _new_consumer()
+    consumer.app.flow_control.suspend()
+    await _interruptible(consumer)
+
+
+async def test_a_waiting_hand_over_ends_when_the_fetch_loop_is_cancelled() -> None:
+    consumer = _new_consumer()  # at shutdown Faust cancels the fetch loop
     never = asyncio.Event()
     started = asyncio.Event()
 
@@ -67,7 +102,7 @@ async def test_a_blocked_hand_over_ends_when_the_fetch_loop_is_cancelled() -> No
         consumer.wait_first(blocked_hand_over(), consumer.suspend_flow.wait())
     )
     await asyncio.wait_for(started.wait(), timeout=5)
-    loop.cancel()  # what a rebalance does to Faust's fetch loop
+    loop.cancel()
     with pytest.raises(asyncio.CancelledError):
         await loop
 
