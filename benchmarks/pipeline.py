@@ -141,15 +141,17 @@ class DecisionWatch:
             await asyncio.sleep(0.05)
         return False
 
-    def worker_rate(self, since: int) -> float:
-        """Decisions per second by the worker's own send times, for those after index ``since``."""
-        stamps = self.created_ms[since:]
+    def worker_rate(self, since_ms: int) -> float:
+        """Decisions per second by the worker's own send times, for those sent after
+        ``since_ms`` (epoch ms; set when the worker was stopped, so decisions of the
+        previous phase read late do not stretch the span)."""
+        stamps = [t for t in self.created_ms if t >= since_ms]
         span = (max(stamps) - min(stamps)) / 1000 if len(stamps) > 1 else 0.0
         return len(stamps) / span if span > 0 else float("nan")
 
-    def worker_pause_ms(self, since: int) -> int:
-        """The longest gap between two of the worker's decisions after index ``since``: a stall."""
-        stamps = sorted(self.created_ms[since:])
+    def worker_pause_ms(self, since_ms: int) -> int:
+        """The longest gap between two of the worker's decisions sent after ``since_ms``."""
+        stamps = sorted(t for t in self.created_ms if t >= since_ms)
         return max((b - a for a, b in zip(stamps, stamps[1:], strict=False)), default=0)
 
     async def stop(self) -> None:
@@ -257,9 +259,9 @@ async def run(quick: bool) -> dict[str, Any]:
         await watch.wait_for([last], watch.seen, 600)
         results["redelivered_per_s"] = (burst + 1) / (time.perf_counter() - started)
         await asyncio.sleep(1.0)
-        since = len(watch.created_ms)
         batch, last = marked(redelivered)
         worker.send_signal(signal.SIGSTOP)
+        since = int(time.time() * 1000)  # the worker sends nothing from here until SIGCONT
         try:
             await produce(batch)
         finally:
@@ -283,8 +285,8 @@ async def run(quick: bool) -> dict[str, Any]:
         await watch.wait_for([f"burst-{i}" for i in range(half)], watch.cancelled, 600)
         results["cancels_per_s"] = half / (time.perf_counter() - started)
         await asyncio.sleep(1.0)
-        since = len(watch.created_ms)
         worker.send_signal(signal.SIGSTOP)
+        since = int(time.time() * 1000)
         try:
             await produce(cancels[half:])
         finally:

@@ -215,8 +215,10 @@ class EventHandled(Strict):
     region: Id
     event_id: str = Field(min_length=1, max_length=128, description="The handled event's id.")
     event_type: str = Field(description="The handled event's type.")
-    outcome: Literal["applied", "ignored", "rejected"]
-    detail: str = Field("", description="Why it was ignored or rejected, or what it did.")
+    outcome: Literal["applied", "ignored", "rejected", "failed"] = Field(
+        description="failed: the scheduler hit a bug on it (the event is dead-lettered)."
+    )
+    detail: str = Field("", description="Why it was ignored, rejected or failed, or what it did.")
     errors: list[dict[str, str]] = Field(
         default_factory=list, description="For a rejected event: field and message, as in the DLQ."
     )

@@ -335,13 +335,15 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         wait: float = Query(0.0, ge=0, le=30, description="Seconds to wait for the receipt"),
     ) -> dict[str, Any]:
         require(who, "operator", "logistics")
-        if event_id not in projection().events:
+        # another gateway's event may not have come by this one's read side yet
+        await projection().wait_handled(event_id, wait)
+        view = projection().events.get(event_id)
+        if view is None:
             raise HTTPException(
                 404,
                 {"field": "event_id", "message": f"no catalogue or disruption event '{event_id}'"},
             )
-        await projection().wait_handled(event_id, wait)
-        return projection().events[event_id].public()
+        return view.public()
 
     # -- plan and health ---------------------------------------------------------
     @app.get("/v1/plan", tags=["plan"], summary="The current plan in the schedule format")

@@ -96,6 +96,14 @@ class EventView:
     errors: list[dict[str, str]] = field(default_factory=list)
     data: dict[str, Any] | None = None  # the payload while pending, to publish again
     asked_at: float = 0.0
+    mine: bool = False  # published by this gateway process: it may publish it again
+    superseded: bool = False  # a later operator event of its region came by first
+
+    @property
+    def may_resend(self) -> bool:
+        """Only the latest operator event of a region is published again: a copy of
+        an older one would land after the later change and undo it."""
+        return self.status == "pending" and self.mine and not self.superseded
 
     def public(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -106,6 +114,11 @@ class EventView:
         }
         if self.detail:
             out["detail"] = self.detail
+        elif self.status == "pending" and self.superseded:
+            out["detail"] = (
+                "no receipt yet, and a later change to the region came after it, so it is "
+                "not published again automatically; if it stays pending, send it again"
+            )
         if self.errors:
             out["errors"] = self.errors
         return out
@@ -119,6 +132,7 @@ class Projection:
         self.catalogues: dict[str, dict[str, Any]] = {}
         self.requests: dict[str, RequestView] = {}
         self.events: dict[str, EventView] = {}
+        self._latest_event: dict[str, str] = {}  # region -> its latest operator event id
         self.event_to_request: dict[str, str] = {}
         self.plans: dict[str, dict[str, Any]] = {}
         self._waiters: dict[str, list[asyncio.Event]] = {}
@@ -232,13 +246,19 @@ class Projection:
             self._wake(f"event:{payload.event_id}")
 
     def expect_event(self, event_id: str, event_type: str, region: str) -> None:
-        """This gateway has just published it: readable before it comes by on the intake."""
-        self.events.setdefault(event_id, EventView(event_id, event_type, region))
+        """This gateway has just published it: readable before it comes by on the
+        intake, and published again by this gateway if no receipt comes."""
+        view = self.events.setdefault(event_id, EventView(event_id, event_type, region))
+        view.mine = True
 
     def _asked(self, event: Envelope) -> None:
         view = self.events.get(event.id)
         if view is None:
             view = self.events[event.id] = EventView(event.id, event.type, event.key)
+        latest = self._latest_event.get(event.key)
+        if latest is not None and latest != event.id:
+            self.events[latest].superseded = True
+        self._latest_event[event.key] = event.id
         if view.status == "pending":
             view.data, view.asked_at = event.data, self.clock()
 
@@ -287,12 +307,13 @@ class Projection:
         ]
 
     def overdue_events(self, seconds: float) -> list[EventView]:
-        """Operator events on the intake ``seconds`` ago or more, still without a receipt."""
+        """This gateway's operator events on the intake ``seconds`` ago or more, still
+        without a receipt, each the latest of its region (see ``EventView.may_resend``)."""
         cutoff = self.clock() - seconds
         return [
             v
             for v in self.events.values()
-            if v.status == "pending" and v.data is not None and v.asked_at <= cutoff
+            if v.may_resend and v.data is not None and v.asked_at <= cutoff
         ]
 
     async def wait_decided(self, rid: str, seconds: float) -> None:
@@ -311,9 +332,14 @@ class Projection:
         if seconds <= 0:
             return
         waiter = asyncio.Event()
-        self._waiters.setdefault(key, []).append(waiter)
-        with contextlib.suppress(TimeoutError):
+        waiters = self._waiters.setdefault(key, [])
+        waiters.append(waiter)
+        try:
             await asyncio.wait_for(waiter.wait(), seconds)
+        except TimeoutError:
+            waiters.remove(waiter)  # a client polling an undecided request leaves nothing behind
+            if not waiters:
+                self._waiters.pop(key, None)
 
 
 class Follower:

@@ -8,9 +8,10 @@ could pin down). Bookings and cancels are deduplicated by request id, so
 publishing them again is safe: the scheduler decides the request, or emits
 the decision it already has. An operator's catalogue, resource or disruption
 event without a receipt is published again with its own event id, which the
-scheduler deduplicates on (it re-sends the receipt it kept). Every gateway
-does this for what its read side sees; a request or event is published again
-at most ``attempts`` times.
+scheduler deduplicates on (it re-sends the receipt it kept), by the gateway
+that published it and only while it is its region's latest operator event
+(``EventView.may_resend``). Every gateway does this for what its read side
+sees; a request or event is published again at most ``attempts`` times.
 """
 
 from __future__ import annotations

@@ -63,7 +63,10 @@ from services.scheduler.state import (
 )
 
 # outcomes of a receipted event that changed nothing, with what to tell the operator
-IGNORED = {"catalogue-missing": "the region has no catalogue yet; load one first"}
+IGNORED = {
+    "catalogue-missing": "the region has no catalogue yet; load one first",
+    "cancel-noop": "no such booking to withdraw, or it was cancelled or rejected already",
+}
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ class Scheduler:
         except InvalidEvent as exc:
             out = Outcome([], "dead-letter", event.key, dead_letter=(exc.reason, exc.errors))
         if isinstance(payload, OPERATOR_EVENTS):
-            receipt = self.receipt(event, out.kind, out.dead_letter)
+            receipt = self.receipt(event, payload, out.kind, out.dead_letter)
             self.store.seen[event.id] = receipt.model_dump(mode="json")
             out = replace(out, messages=[*out.messages, self._decision_out(event.key, receipt)])
         elif not by_request:
@@ -130,20 +133,32 @@ class Scheduler:
 
     def handler_failed(self, event: Envelope, payload: Strict, error: str) -> Outcome:
         """A bug in a handler: the event is parked (the agent dead-letters it) and
-        not retried on redelivery; an operator's event gets a 'rejected' receipt."""
+        not run again on redelivery; an operator's event gets a 'failed' receipt."""
         errors = [{"field": "(handler)", "message": error}]
         out = Outcome([], "error", event.key, dead_letter=("handler-error", errors))
         if not isinstance(payload, OPERATOR_EVENTS):
             return out
-        receipt = self.receipt(event, out.kind, out.dead_letter)
+        receipt = EventHandled(
+            region=payload.region,
+            event_id=event.id,
+            event_type=event.type,
+            outcome="failed",
+            detail="the scheduler failed on it (a bug; logged, and the event is on the "
+            "dead-letter topic); it may be partly applied: check the region, then send it again",
+            errors=errors,
+        )
         self.store.seen[event.id] = receipt.model_dump(mode="json")
         return replace(out, messages=[self._decision_out(event.key, receipt)])
 
     def receipt(
-        self, event: Envelope, kind: str, dead_letter: tuple[str, list[dict[str, str]]] | None
+        self,
+        event: Envelope,
+        payload: CatalogueLoaded | ResourceChanged | DisruptionReported,
+        kind: str,
+        dead_letter: tuple[str, list[dict[str, str]]] | None,
     ) -> EventHandled:
         """What became of an operator's event, in words the operator can act on."""
-        common = {"region": event.key, "event_id": event.id, "event_type": event.type}
+        common = {"region": payload.region, "event_id": event.id, "event_type": event.type}
         if dead_letter is not None:
             reason, errors = dead_letter
             detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or reason
@@ -465,7 +480,7 @@ class Scheduler:
                 EventHandled.model_validate(kept)
                 if isinstance(kept, dict)
                 else EventHandled(  # seen before receipts were kept
-                    region=event.key,
+                    region=payload.region,
                     event_id=event.id,
                     event_type=event.type,
                     outcome="applied",

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from schemas.events import INTAKE, BookingRequested, Envelope
+from schemas.events import INTAKE, BookingRequested, Envelope, ResourceChanged
 from schemas.wire import WireError, decode
 from services.stack import Stack, StackConfig, default_tokens
 from tests.integration.helpers import decision, headers, load, receipt, req, submit
@@ -107,4 +107,28 @@ def test_an_operator_event_without_receipt_is_published_again_with_its_id(
     finally:
         worker.send_signal(signal.SIGCONT)
     got = receipt(stack, r.json()["status_url"])
-    assert got["status"] == "applied", got  # the copies are deduplicated on the event id
+    assert got["status"] == "applied", got
+    # the copies were deduplicated on the event id: answered, not applied again
+    assert _events_counted(stack, ResourceChanged.TYPE, "duplicate") >= 1
+
+
+def _events_counted(stack: Stack, event_type: str, outcome: str) -> float:
+    """The worker's ``hubplan_events_total`` for one type and outcome (waits for it)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    deadline = time.monotonic() + 20
+    count = 0.0
+    while time.monotonic() < deadline:
+        text = httpx.get(f"http://127.0.0.1:{stack.worker_metrics[0]}/metrics").text
+        count = sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "hubplan_events_total"
+            and sample.labels.get("type") == event_type
+            and sample.labels.get("outcome") == outcome
+        )
+        if count:
+            break
+        time.sleep(0.5)
+    return count

@@ -157,11 +157,13 @@ async def test_an_event_without_receipt_is_published_again_with_its_own_id() -> 
     clock = Clock()
     proj = Projection(clock)
     lost, handled = disruption(), ResourceChanged(region="r", kind="staff", op="remove", id="x")
-    lost_event = envelope(lost, key="r", source="gateway")
-    proj.apply(lost_event, lost)
     handled_event = envelope(handled, key="r", source="gateway")
+    proj.expect_event(handled_event.id, handled_event.type, "r")
     proj.apply(handled_event, handled)
     decided(proj, receipt(handled_event.id))
+    lost_event = envelope(lost, key="r", source="gateway")
+    proj.expect_event(lost_event.id, lost_event.type, "r")  # published by this gateway
+    proj.apply(lost_event, lost)
     sent: list[tuple[str, Strict, str | None]] = []
     kinds: list[str] = []
 
@@ -193,3 +195,33 @@ async def test_waiting_for_a_receipt_ends_when_it_comes() -> None:
     decided(proj, receipt("e1"))
     await asyncio.wait_for(waiting, 1)
     await proj.wait_handled("e1", 5)  # already handled: returns at once
+
+
+async def test_only_this_gateways_latest_event_of_a_region_is_published_again() -> None:
+    clock = Clock()
+    proj = Projection(clock)
+
+    def published(payload: Strict, region: str, mine: bool) -> str:
+        event = envelope(payload, key=region, source="gateway")
+        if mine:
+            proj.expect_event(event.id, event.type, region)
+        proj.apply(event, payload)
+        return event.id
+
+    older = published(ResourceChanged(region="r", kind="staff", op="remove", id="a"), "r", True)
+    later = published(ResourceChanged(region="r", kind="staff", op="remove", id="b"), "r", True)
+    replayed = published(ResourceChanged(region="s", kind="staff", op="remove", id="c"), "s", False)
+    clock.now = 31.0
+    assert [v.event_id for v in proj.overdue_events(30)] == [later]
+    # a copy of the older one would land after the later change and undo it
+    assert "not published again" in proj.events[older].public()["detail"]
+    # history replayed at start (another gateway's, or from before a restart): left alone
+    assert proj.events[replayed].status == "pending" and not proj.events[replayed].may_resend
+
+
+async def test_a_poll_that_times_out_leaves_no_waiter_behind() -> None:
+    proj = Projection(Clock())
+    proj.expect_event("e1", ResourceChanged.TYPE, "r")
+    await proj.wait_handled("e1", 0.01)
+    await proj.wait_decided("never-decided", 0.01)
+    assert proj._waiters == {}

@@ -333,15 +333,36 @@ def test_a_change_to_a_region_without_catalogue_is_ignored_with_a_reason() -> No
     assert receipt["outcome"] == "ignored" and "no catalogue" in receipt["detail"]
 
 
-def test_a_handler_bug_parks_an_operator_event_with_a_rejected_receipt() -> None:
+def test_a_handler_bug_parks_an_operator_event_with_a_failed_receipt() -> None:
     s = fresh()
     payload = ResourceChanged(region="r", kind="staff", op="remove", id="x")
     event = envelope(payload, key="r", source="t")
     out = s.handler_failed(event, payload, "KeyError('boom')")
     assert out.dead_letter is not None and out.dead_letter[0] == "handler-error"
     (receipt,) = receipts(out)
-    assert receipt["outcome"] == "rejected" and "boom" in receipt["detail"]
+    assert receipt["outcome"] == "failed" and "partly applied" in receipt["detail"]
+    assert receipt["errors"] == [{"field": "(handler)", "message": "KeyError('boom')"}]
     assert receipts(s.handle(event, payload)) == [receipt]  # redelivered: not run again
+
+
+def test_a_receipt_names_the_payloads_region_whatever_the_key() -> None:
+    s = fresh()
+    payload = ResourceChanged(region="elsewhere", kind="staff", op="remove", id="x")
+    (receipt,) = receipts(s.handle(envelope(payload, key="not an id!", source="t"), payload))
+    assert receipt["region"] == "elsewhere" and receipt["outcome"] == "ignored"
+
+
+def test_withdrawing_a_booking_that_does_not_exist_is_ignored_not_applied() -> None:
+    from schemas.disruptions import BookingWithdrawn
+    from schemas.events import DisruptionReported
+
+    s = fresh()
+    gone = BookingWithdrawn.model_validate(
+        {"kind": "booking-cancelled", "request": "never-asked"}, strict=False
+    )
+    payload = DisruptionReported(region="r", disruption=gone, reported_by="ops")
+    (receipt,) = receipts(s.handle(envelope(payload, key="r", source="t"), payload))
+    assert receipt["outcome"] == "ignored" and "no such booking" in receipt["detail"]
 
 
 def test_bookings_get_no_receipt() -> None:
