@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -67,6 +67,24 @@ IGNORED = {
     "catalogue-missing": "the region has no catalogue yet; load one first",
     "cancel-noop": "no such booking to withdraw, or it was cancelled or rejected already",
 }
+
+
+def _receipt(
+    event: Envelope,
+    payload: CatalogueLoaded | ResourceChanged | DisruptionReported,
+    outcome: Literal["applied", "ignored", "rejected", "failed"],
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+) -> EventHandled:
+    # the region from the payload: the envelope key is any string a producer chose
+    return EventHandled(
+        region=payload.region,
+        event_id=event.id,
+        event_type=event.type,
+        outcome=outcome,
+        detail=detail,
+        errors=errors or [],
+    )
 
 
 @dataclass(frozen=True)
@@ -138,14 +156,13 @@ class Scheduler:
         out = Outcome([], "error", event.key, dead_letter=("handler-error", errors))
         if not isinstance(payload, OPERATOR_EVENTS):
             return out
-        receipt = EventHandled(
-            region=payload.region,
-            event_id=event.id,
-            event_type=event.type,
-            outcome="failed",
-            detail="the scheduler failed on it (a bug; logged, and the event is on the "
-            "dead-letter topic); it may be partly applied: check the region, then send it again",
-            errors=errors,
+        receipt = _receipt(
+            event,
+            payload,
+            "failed",
+            "the scheduler failed on it (a bug; logged, and the event is on the dead-letter "
+            "topic); it may be partly applied: check the region, then send it again",
+            errors,
         )
         self.store.seen[event.id] = receipt.model_dump(mode="json")
         return replace(out, messages=[self._decision_out(event.key, receipt)])
@@ -158,16 +175,13 @@ class Scheduler:
         dead_letter: tuple[str, list[dict[str, str]]] | None,
     ) -> EventHandled:
         """What became of an operator's event, in words the operator can act on."""
-        common = {"region": payload.region, "event_id": event.id, "event_type": event.type}
         if dead_letter is not None:
             reason, errors = dead_letter
             detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or reason
-            return EventHandled(
-                **common, outcome="rejected", detail=f"{reason}: {detail}", errors=errors
-            )
+            return _receipt(event, payload, "rejected", f"{reason}: {detail}", errors)
         if kind in IGNORED:
-            return EventHandled(**common, outcome="ignored", detail=IGNORED[kind])
-        return EventHandled(**common, outcome="applied", detail=kind)
+            return _receipt(event, payload, "ignored", IGNORED[kind])
+        return _receipt(event, payload, "applied", kind)
 
     def _dispatch(self, event: Envelope, payload: Strict) -> Outcome:
         if isinstance(payload, BookingRequested):
@@ -479,12 +493,11 @@ class Scheduler:
             receipt = (
                 EventHandled.model_validate(kept)
                 if isinstance(kept, dict)
-                else EventHandled(  # seen before receipts were kept
-                    region=payload.region,
-                    event_id=event.id,
-                    event_type=event.type,
-                    outcome="applied",
-                    detail="handled before receipts were kept; if it was rejected, "
+                else _receipt(  # seen before receipts were kept
+                    event,
+                    payload,
+                    "applied",
+                    "handled before receipts were kept; if it was rejected, "
                     "the dead-letter topic has the reason",
                 )
             )
