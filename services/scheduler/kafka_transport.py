@@ -43,7 +43,9 @@ when it has drained, but the loop is then asleep in a one-second
 hand-overs were cheap, a backlog hit that every few thousand records (a
 bare agent: 14,000 -> 3,400 events/s). The partition now stays in; a full
 buffer blocks the hand-over until the agent has taken the next event, which
-is the back-pressure aiokafka's own buffer needs.
+is the back-pressure aiokafka's own buffer needs. The fetch loop is shared:
+with a second agent (or standby tables) a full buffer would hold their
+records too. The worker has one agent and no standbys.
 """
 
 from __future__ import annotations
