@@ -164,7 +164,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 async def _wait_applied(
     http: httpx.AsyncClient, event: dict[str, str], auth: dict[str, str]
 ) -> None:
-    """Wait for an operator event's receipt; a rejected or ignored one is the user's error."""
+    """Wait for an operator event's receipt; anything but 'applied' stops the demo."""
     got: dict[str, Any] = {}
     for _ in range(6):  # a fresh worker may still be joining its group
         got = (await http.get(event["status_url"], params={"wait": 10}, headers=auth)).json()

@@ -4,8 +4,9 @@ Every gateway replays the three topics from the beginning at start (no
 consumer group: each needs all of it) and then follows them. What it keeps
 is small: per request its latest decision; per operator event (catalogue,
 resource change, disruption) its receipt, and its payload while it waits for
-one; per region the catalogue's site map and the latest plan summary. ``apply`` is pure bookkeeping so it runs in
-unit tests without Kafka; ``Follower`` is the thin aiokafka loop.
+one; per region the catalogue's site map and the latest plan summary.
+``apply`` is pure bookkeeping so it runs in unit tests without Kafka;
+``Follower`` is the thin aiokafka loop.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class EventView:
     event_id: str
     type: str
     region: str
-    status: str = "pending"  # then applied | ignored | rejected
+    status: str = "pending"  # then the receipt's outcome: applied | ignored | rejected | failed
     detail: str | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
     data: dict[str, Any] | None = None  # the payload while pending, to publish again
@@ -252,9 +253,7 @@ class Projection:
         view.mine = True
 
     def _asked(self, event: Envelope) -> None:
-        view = self.events.get(event.id)
-        if view is None:
-            view = self.events[event.id] = EventView(event.id, event.type, event.key)
+        view = self.events.setdefault(event.id, EventView(event.id, event.type, event.key))
         latest = self._latest_event.get(event.key)
         if latest is not None and latest != event.id:
             self.events[latest].superseded = True

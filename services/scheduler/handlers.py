@@ -9,7 +9,7 @@ applied again; instead the request's *current* decision is re-emitted
 (harmless for readers that keep the latest).
 
 An operator's catalogue, resource or disruption event gets a receipt
-(:class:`EventHandled`: applied, ignored or rejected) on the decisions topic;
+(:class:`EventHandled`: applied, ignored, rejected or failed) on the decisions topic;
 ``seen`` keeps the receipt, so a redelivered event gets the same one again.
 """
 
@@ -140,7 +140,7 @@ class Scheduler:
         except InvalidEvent as exc:
             out = Outcome([], "dead-letter", event.key, dead_letter=(exc.reason, exc.errors))
         if isinstance(payload, OPERATOR_EVENTS):
-            receipt = self.receipt(event, payload, out.kind, out.dead_letter)
+            receipt = self._receipt_of(event, payload, out.kind, out.dead_letter)
             self.store.seen[event.id] = receipt.model_dump(mode="json")
             out = replace(out, messages=[*out.messages, self._decision_out(event.key, receipt)])
         elif not by_request:
@@ -167,7 +167,7 @@ class Scheduler:
         self.store.seen[event.id] = receipt.model_dump(mode="json")
         return replace(out, messages=[self._decision_out(event.key, receipt)])
 
-    def receipt(
+    def _receipt_of(
         self,
         event: Envelope,
         payload: CatalogueLoaded | ResourceChanged | DisruptionReported,

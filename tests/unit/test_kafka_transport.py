@@ -25,19 +25,24 @@ def _new_consumer() -> Any:
     return app.consumer
 
 
-async def _interruptible(consumer: Any) -> None:
-    """A hand-over that waits is given up once the flow is suspended (a rebalance)."""
-    never = asyncio.Event()
+async def _waiting_hand_over(consumer: Any) -> asyncio.Task[Any]:
+    """The fetch loop's call with a hand-over that waits forever, once it is waiting."""
     started = asyncio.Event()
 
     async def waiting_hand_over() -> None:
         started.set()
-        await never.wait()
+        await asyncio.Event().wait()
 
     loop = asyncio.create_task(
         consumer.wait_first(waiting_hand_over(), consumer.suspend_flow.wait())
     )
     await asyncio.wait_for(started.wait(), timeout=5)
+    return loop
+
+
+async def _interruptible(consumer: Any) -> None:
+    """A hand-over that waits is given up once the flow is suspended (a rebalance)."""
+    loop = await _waiting_hand_over(consumer)
     consumer.suspend_flow.set()  # what the rebalance does first
     result = await asyncio.wait_for(loop, timeout=5)
     assert result.results == [True]  # the flow wait won; the hand-over was dropped
@@ -90,18 +95,7 @@ async def test_while_flow_control_is_suspended_the_hand_over_stays_interruptible
 
 
 async def test_a_waiting_hand_over_ends_when_the_fetch_loop_is_cancelled() -> None:
-    consumer = _new_consumer()  # at shutdown Faust cancels the fetch loop
-    never = asyncio.Event()
-    started = asyncio.Event()
-
-    async def blocked_hand_over() -> None:
-        started.set()
-        await never.wait()
-
-    loop = asyncio.create_task(
-        consumer.wait_first(blocked_hand_over(), consumer.suspend_flow.wait())
-    )
-    await asyncio.wait_for(started.wait(), timeout=5)
+    loop = await _waiting_hand_over(_new_consumer())  # at shutdown Faust cancels the loop
     loop.cancel()
     with pytest.raises(asyncio.CancelledError):
         await loop
