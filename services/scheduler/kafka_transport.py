@@ -1,4 +1,4 @@
-"""Faust's aiokafka transport, with one fix the scheduler needs.
+"""Faust's aiokafka transport, with the fixes the scheduler needs.
 
 **No events lost to a rebalance on partitions never committed.** While a
 worker recovers its tables after a rebalance, records it fetched from
@@ -13,14 +13,20 @@ requests undecided. Such partitions are now sought to their beginning once
 the tables are recovered; what was already applied is deduplicated
 (``handlers.Scheduler.handle``).
 
-**Not changed: Faust's 1.5 s broker fetch wait** (``fetch_max_wait_ms=1500``
-in its driver). aiokafka leaves partitions with buffered records out of the
-next fetch, so a worker working through a batch can wait up to 1.5 s on a
-fetch of quiet changelog partitions (a bare agent sending one message per
-event: 1,480 events/s; with a 50 ms wait, 5,800/s). We ran with 50 ms for a
-while and table recovery after a rebalance then hung (30 s and more, no
-changelog records arriving) in 3 of ~6 integration runs, and in none of 3
-runs with 1.5 s; why is not understood, so the wait stays Faust's.
+**A 50 ms broker fetch wait, not Faust's 1.5 s.** aiokafka keeps one fetch
+in flight per broker and leaves out of it every partition that still has
+records buffered. So while the worker works through a batch of
+``hubplan.intake``, the next fetch asks only for quiet partitions, and the
+broker holds it until data arrives or the wait is over; the rest of the
+backlog waits behind it. With Faust's hard-coded ``fetch_max_wait_ms=1500`` a
+bare agent sending one message per event stalled 1.2 s at a time (7,700
+events/s); with 50 ms it makes 14,600/s (``benchmarks/faust_ceiling.py``).
+An idle worker pays with ~20 empty fetches a second. A first try of 50 ms
+was reverted because table recovery after a rebalance hung in 3 of ~6
+integration runs; that version also awaited ``seek_to_beginning()`` (which
+waits on the fetcher) inside the recovery, which the fix above no longer
+does, and the hang has not come back with the wait at 50 ms (see
+docs/benchmarks.md for the runs).
 
 **Records handed to the streams without four tasks each.** Faust's fetch
 loop hands every record over with ``wait_first(callback(record),
@@ -46,6 +52,13 @@ buffer blocks the hand-over until the agent has taken the next event, which
 is the back-pressure aiokafka's own buffer needs. The fetch loop is shared:
 with a second agent (or standby tables) a full buffer would hold their
 records too. The worker has one agent and no standbys.
+
+**A producer that batches.** Faust's producer lingers 0 ms with 16 KB
+batches, so a worker deciding a backlog sent produce request after produce
+request; profiled, 40% of its main thread was writing them to the socket.
+It lingers 5 ms with 256 KB batches (:data:`PRODUCER_DEFAULTS`), which adds
+up to 5 ms to a decision's latency; a bare agent sending one message per
+event went from 14,600 to 20,600 events/s.
 """
 
 from __future__ import annotations
@@ -56,16 +69,26 @@ from types import CoroutineType
 from typing import Any
 
 import faust
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, TransportT
 from mode.services import WaitArgT, WaitResults
 from mode.utils.times import Seconds
 
+FETCH_MAX_WAIT_MS = 50
+PRODUCER_DEFAULTS: dict[str, Any] = {
+    "producer_linger": 0.005,
+    "producer_max_batch_size": 256 * 1024,
+}
 log = logging.getLogger("hubplan.scheduler")
 
 
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> AIOKafkaConsumer:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read by start(), which builds the Fetcher
+        return consumer
+
     async def seek_to_committed(self) -> Mapping[Any, int]:
         return await self.call_thread(self._seek_to_committed_or_start)  # type: ignore[no-any-return]
 
@@ -122,7 +145,12 @@ class _Transport(faust_aiokafka.Transport):
 
 
 class App(faust.App):
-    """A ``faust.App`` whose consumer re-reads never-committed partitions after a rebalance."""
+    """A ``faust.App`` with the consumer above and a batching producer."""
+
+    def __init__(self, id: str, **options: Any) -> None:
+        for name, value in PRODUCER_DEFAULTS.items():
+            options.setdefault(name, value)
+        super().__init__(id, **options)
 
     def _new_transport(self) -> TransportT:
         return _Transport(self.conf.broker_consumer, self)
