@@ -8,6 +8,12 @@ with no hubplan logic at all, next to the raw aiokafka rate on the same
 embedded broker:
 
 * ``raw``: aiokafka produce -> consume of 1 KB messages (as in pipeline.py);
+* ``relay``: no Faust: one aiokafka consumer and producer in a loop that
+  sends one message per event it reads, the least any worker that answers
+  every event must do;
+* ``relay answering cancellations``: the same loop on a backlog of
+  cancellation envelopes, validating each (``schemas.wire.decode``) and
+  sending an encoded confirmation: no state, no table, no metrics;
 * ``consume only``: a Faust agent that counts a backlog of N 1 KB events;
 * ``+ one send``: the agent also sends one message per event (a decision);
 * ``+ one table write``: and writes one table key (a changelog message).
@@ -29,18 +35,25 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from rich.console import Console
 from rich.table import Table
 
 from benchmarks.pipeline import raw_rate
+from schemas.events import BookingCancellationConfirmed, BookingCancelled, envelope
+from schemas.wire import decode, encode
 from services.broker import start_broker
 
+RELAYS = {
+    "relay": "aiokafka relay, no Faust, one send per event",
+    "relay-answer": "aiokafka relay answering cancellations",
+}
 MODES = {"consume": "consume only", "send": "+ one send per event", "table": "+ one table write"}
-SOURCE, SINK = "ceiling-in", "ceiling-out"
+SOURCE, CANCELS, SINK = "ceiling-in", "ceiling-cancels", "ceiling-out"
 
 
 def agent(mode: str) -> None:
@@ -91,12 +104,67 @@ def agent(mode: str) -> None:
     worker.execute_from_commandline()
 
 
+def _forward(value: bytes) -> bytes:
+    return value
+
+
+def _answer_cancel(value: bytes) -> bytes:
+    """The least a worker does for a cancellation: validate it, build and encode an answer."""
+    env, payload = decode(value)
+    assert isinstance(payload, BookingCancelled)
+    answer = BookingCancellationConfirmed(
+        request_id=payload.request_id, site="bench-site", freed_sessions=0
+    )
+    return encode(envelope(answer, key=env.key, source="bench"))
+
+
+def _relay_rate(
+    bootstrap: str, events: int, source: str, answer: Callable[[bytes], bytes]
+) -> dict[str, float]:
+    """Events per second of a bare aiokafka loop that sends ``answer(event)`` for each event."""
+
+    async def relay() -> dict[str, float]:
+        consumer = AIOKafkaConsumer(
+            source, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+        )
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=256 * 1024
+        )
+        await consumer.start()
+        await producer.start()
+        n, first, last, pause = 0, 0.0, 0.0, 0.0
+        try:
+            while n < events:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for record in records:
+                        await producer.send(SINK, answer(record.value), key=record.key)
+                        n += 1
+                        now = time.perf_counter()
+                        if n == 1:
+                            first = now
+                        else:
+                            pause = max(pause, now - last)
+                        last = now
+            await producer.flush()
+        finally:
+            await consumer.stop()
+            await producer.stop()
+        return {"rate": (n - 1) / (last - first), "pause": pause}
+
+    return asyncio.run(relay())
+
+
 async def _fill(bootstrap: str, events: int) -> None:
+    """The 1 KB backlog for the agents and the plain relay, and one of cancellations."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=256 * 1024)
     await producer.start()
     try:
         for i in range(events):
             await producer.send(SOURCE, b"x" * 1024, key=str(i).encode())
+            cancel = BookingCancelled(request_id=f"bench-{i}", cancelled_by="bench")
+            await producer.send(
+                CANCELS, encode(envelope(cancel, key="bench", source="bench")), key=b"bench"
+            )
         await producer.flush()
     finally:
         await producer.stop()
@@ -110,6 +178,8 @@ def run(events: int) -> dict[str, dict[str, float]]:
         bootstrap = broker.bootstrap_servers
         results["raw"] = {"rate": asyncio.run(raw_rate(bootstrap, 100_000))}
         asyncio.run(_fill(bootstrap, events))
+        results["relay"] = _relay_rate(bootstrap, events, SOURCE, _forward)
+        results["relay-answer"] = _relay_rate(bootstrap, events, CANCELS, _answer_cancel)
         for mode in MODES:
             out = root / f"{mode}.json"
             env = {
@@ -142,6 +212,9 @@ def report(results: dict[str, dict[str, float]], events: int) -> None:
     t.add_column("longest pause", justify="right")
     raw = results["raw"]["rate"]
     t.add_row("raw aiokafka produce -> consume", f"{raw:,.0f}", "100%", "")
+    for mode, label in RELAYS.items():
+        rate, pause = results[mode]["rate"], results[mode]["pause"]
+        t.add_row(label, f"{rate:,.0f}", f"{rate / raw:.0%}", f"{pause * 1000:,.0f} ms")
     for mode, label in MODES.items():
         rate, pause = results[mode]["rate"], results[mode]["pause"]
         t.add_row(
