@@ -10,10 +10,12 @@ broker needed).
 from __future__ import annotations
 
 import asyncio
+import inspect
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 
 from services.scheduler.app import build
@@ -140,6 +142,10 @@ async def test_the_worker_consumer_asks_the_broker_to_wait_at_most_50_ms(tmp_pat
     # would bring the stalls back silently, so the built consumer is checked
     try:
         assert consumer._fetch_max_wait_ms == FETCH_MAX_WAIT_MS == 50
+        # and aiokafka still builds its Fetcher from that attribute
+        assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(
+            AIOKafkaConsumer.start
+        )
     finally:
         await consumer.stop()
 
