@@ -111,7 +111,8 @@ def _forward(value: bytes) -> bytes:
 def _answer_cancel(value: bytes) -> bytes:
     """The least a worker does for a cancellation: validate it, build and encode an answer."""
     env, payload = decode(value)
-    assert isinstance(payload, BookingCancelled)
+    if not isinstance(payload, BookingCancelled):
+        raise TypeError(f"the cancellation backlog holds a {env.type}")
     answer = BookingCancellationConfirmed(
         request_id=payload.request_id, site="bench-site", freed_sessions=0
     )

@@ -36,7 +36,8 @@ class SchedulerApp:
 
 
 def build(settings: SchedulerSettings, metrics: SchedulerMetrics | None = None) -> SchedulerApp:
-    extra = {"producer_max_batch_size": 1} if settings.tansu else {}
+    # Tansu: one message per batch (DEVELOPERS.md), so nothing to linger for
+    extra = {"producer_max_batch_size": 1, "producer_linger": 0.0} if settings.tansu else {}
     app = App(
         settings.app_id,
         broker=[f"kafka://{b.strip()}" for b in settings.bootstrap.split(",")],

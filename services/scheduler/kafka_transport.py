@@ -23,10 +23,11 @@ bare agent sending one message per event stalled 1.2 s at a time (7,700
 events/s); with 50 ms it makes 14,600/s (``benchmarks/faust_ceiling.py``).
 An idle worker pays with ~20 empty fetches a second. A first try of 50 ms
 was reverted because table recovery after a rebalance hung in 3 of ~6
-integration runs; that version also awaited ``seek_to_beginning()`` (which
-waits on the fetcher) inside the recovery, which the fix above no longer
-does, and the hang has not come back with the wait at 50 ms (see
-docs/benchmarks.md for the runs).
+integration runs. Its cause was never pinned down; that version also
+awaited ``seek_to_beginning()`` (which waits on the fetcher, up to the
+request timeout) inside the recovery, which the fix above no longer does.
+With the wait at 50 ms again, 3 full integration runs and 5 more of the
+failover tests passed (docs/benchmarks.md, "What changed").
 
 **Records handed to the streams without four tasks each.** Faust's fetch
 loop hands every record over with ``wait_first(callback(record),
@@ -57,8 +58,9 @@ records too. The worker has one agent and no standbys.
 batches, so a worker deciding a backlog sent produce request after produce
 request; profiled, 40% of its main thread was writing them to the socket.
 It lingers 5 ms with 256 KB batches (:data:`PRODUCER_DEFAULTS`), which adds
-up to 5 ms to a decision's latency; a bare agent sending one message per
-event went from 14,600 to 15,800-20,600 events/s (three runs).
+5 ms or a little more to a decision's latency (the linger timer runs on the
+worker's busy loop; measured: p50 +6 ms); a bare agent sending one message
+per event went from 14,600 to 15,800-20,600 events/s (three runs).
 """
 
 from __future__ import annotations
