@@ -14,6 +14,7 @@ from rich.table import Table
 from schemas.scenario import Scenario
 from services.cli.errors import CliError
 from services.cli.files import dump, load_scenario, load_schedule, write
+from services.cli.reasons import reasons_table
 from services.planner.solve import PlanResult, Progress, SolveParams, solve
 from services.validator import validate
 
@@ -105,8 +106,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
         )
     finally:
         line.stop()
-    write(args.output, result.to_schedule(_name(scenario, args.scenario)))
+    schedule = result.to_schedule(_name(scenario, args.scenario))
+    write(args.output, schedule)
     out.print(summary_table(scenario, result))
+    out.print(reasons_table(schedule.unserved))
     out.print(f"schedule written to {args.output}")
     return 0
 

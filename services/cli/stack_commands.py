@@ -20,6 +20,7 @@ from rich.table import Table
 from schemas.scenario import Scenario
 from schemas.schedule import Schedule
 from services.cli.errors import CliError
+from services.cli.reasons import reasons_table
 from services.observability.prometheus import INSTALL_HINT, PrometheusOptions, find_binary
 from services.planner.calendar import working_days
 from services.scenarios.shipped import list_shipped, load_shipped
@@ -249,6 +250,7 @@ def _report(scenario: Scenario, plan: dict[str, Any], path: str) -> None:
     for site, c in sorted(per_school.items(), key=lambda kv: names.get(kv[0], kv[0])):
         t.add_row(names.get(site, site), str(c["served"]), str(c["waitlisted"]))
     out.print(t)
+    out.print(reasons_table(schedule.unserved))
     days = len(working_days(scenario))
     per_slot = Counter(s.part for s in scenario.slots)
     used = Counter(s.resource for s in schedule.sessions)
