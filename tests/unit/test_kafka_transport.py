@@ -1,5 +1,6 @@
 """The scheduler's Faust transport: records handed to the streams without extra
-tasks, a short broker fetch wait, a batching producer.
+tasks, a short broker fetch wait, a batching producer that remembers failed
+deliveries (the commit that refuses them: tests/integration/test_delivery_check.py).
 
 Faust's fetch loop calls ``consumer.wait_first(callback(record),
 consumer.suspend_flow.wait())`` once per record. These tests make that call
@@ -16,11 +17,12 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 from prometheus_client import CollectorRegistry
 
 from services.scheduler.app import build
 from services.scheduler.config import SchedulerSettings
-from services.scheduler.kafka_transport import FETCH_MAX_WAIT_MS, App
+from services.scheduler.kafka_transport import FETCH_MAX_WAIT_MS, App, DeliveryCheckedProducer
 from services.scheduler.metrics import SchedulerMetrics
 
 
@@ -160,3 +162,24 @@ async def test_on_tansu_the_producer_sends_one_message_per_batch_at_once(tmp_pat
     settings = SchedulerSettings(bootstrap="127.0.0.1:1", data_dir=str(tmp_path), tansu=True)
     produce = _build(settings).app.producer._settings_default()
     assert (produce["max_batch_size"], produce["linger_ms"]) == (1, 0)
+
+
+async def test_the_producer_remembers_the_first_failed_delivery() -> None:
+    producer = DeliveryCheckedProducer(bootstrap_servers="127.0.0.1:1")  # never started
+    loop = asyncio.get_running_loop()
+    delivered, cancelled, first, second = (loop.create_future() for _ in range(4))
+    delivered.set_result("metadata")
+    cancelled.cancel()
+    first.set_exception(MessageSizeTooLargeError())
+    second.set_exception(KafkaTimeoutError())
+    for delivery in (delivered, cancelled):
+        producer._note_failure(delivery)
+    assert producer.undelivered is None
+    for delivery in (first, second):
+        producer._note_failure(delivery)
+    assert isinstance(producer.undelivered, MessageSizeTooLargeError)
+
+
+async def test_the_worker_builds_its_aiokafka_producer_delivery_checked(tmp_path: Path) -> None:
+    built = _build(SchedulerSettings(bootstrap="127.0.0.1:1", data_dir=str(tmp_path)))
+    assert built.app.producer._producer_type is DeliveryCheckedProducer
