@@ -16,7 +16,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,9 @@ import httpx
 from services.common.topics import ensure_topics_sync, wait_for_group
 from services.observability.prometheus import LocalPrometheus, PrometheusOptions
 from services.scheduler.app import changelog_topics
+
+MAX_RESTARTS = 5
+RESTART_WINDOW = 120.0
 
 
 class StackError(RuntimeError):
@@ -73,6 +78,7 @@ class Stack:
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     worker_metrics: list[int] = field(default_factory=list)
     prometheus: LocalPrometheus | None = None
+    restarts: dict[str, list[float]] = field(default_factory=dict)  # name -> restart times
 
     # -- lifecycle -------------------------------------------------------
     def start(self, on_step: Any = print) -> Stack:
@@ -120,7 +126,10 @@ class Stack:
 
     def start_worker(self, i: int) -> subprocess.Popen[bytes]:
         cfg = self.config
-        port = cfg.metrics_ports[i] if i < len(cfg.metrics_ports) else free_port()
+        if i < len(self.worker_metrics):  # a restart: Prometheus scrapes the same port
+            port = self.worker_metrics[i]
+        else:
+            port = cfg.metrics_ports[i] if i < len(cfg.metrics_ports) else free_port()
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
@@ -164,7 +173,9 @@ class Stack:
 
     def _start_gateway(self) -> None:
         cfg = self.config
-        port = cfg.gateway_port or free_port()
+        # a restart keeps the URL the user was given
+        port = int(self.gateway_url.rsplit(":", 1)[1]) if self.gateway_url else free_port()
+        port = cfg.gateway_port or port
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
@@ -192,6 +203,42 @@ class Stack:
                 pass
             time.sleep(0.2)
         raise StackError(f"gateway not ready after 60 s; see {cfg.data_dir / 'gateway.log'}")
+
+    def revive_exited(self, now: float | None = None) -> list[str]:
+        """Start again every service process that exited by itself; say which, in words.
+
+        What a container runtime's restart policy does in production
+        (docker-compose.yml): a worker stops on purpose when it must not commit
+        (kafka_transport.py), and a stack that then ran on without it would
+        leave its regions undecided. A process that needs more than
+        :data:`MAX_RESTARTS` restarts within :data:`RESTART_WINDOW` seconds is
+        left alone and reported as a :class:`StackError`: it would only exit again.
+        """
+        now = time.monotonic() if now is None else now
+        logs = self.config.data_dir
+        services: list[tuple[str, subprocess.Popen[bytes] | None, Callable[[], object], Path]] = [
+            (f"scheduler worker {i}", p, partial(self.start_worker, i), logs / f"worker-{i}.log")
+            for i, p in enumerate(self.workers)
+        ]
+        services.append(("gateway", self.gateway, self._start_gateway, logs / "gateway.log"))
+        services.append(
+            ("logistics consumer", self.logistics, self._start_logistics, logs / "logistics.log")
+        )
+        said = []
+        for name, proc, start, log in services:
+            code = None if proc is None else proc.poll()
+            if code is None:  # running, or never started
+                continue
+            recent = [t for t in self.restarts.get(name, []) if now - t < RESTART_WINDOW]
+            if len(recent) >= MAX_RESTARTS:
+                raise StackError(
+                    f"{name} exited {len(recent) + 1} times in {RESTART_WINDOW:.0f} s "
+                    f"(last exit code {code}); see {log}"
+                )
+            self.restarts[name] = [*recent, now]
+            start()
+            said.append(f"{name} exited (code {code}) and was started again; see {log}")
+        return said
 
     def kill_worker(self, i: int) -> None:
         """SIGKILL one worker (for failover tests)."""

@@ -96,7 +96,8 @@ def _stack(
         raise CliError(f"could not start the stack: {exc}") from None
 
 
-def _wait_forever() -> None:
+def _run_until_stopped(stack: Stack) -> None:
+    """Keep the stack up until Ctrl-C or SIGTERM, starting again what exits by itself."""
     stop = {"now": False}
 
     def handler(*_: Any) -> None:
@@ -105,7 +106,13 @@ def _wait_forever() -> None:
     signal.signal(signal.SIGTERM, handler)
     try:
         while not stop["now"]:
-            time.sleep(0.5)
+            time.sleep(1.0)
+            try:
+                revived = stack.revive_exited()
+            except StackError as exc:
+                raise CliError(f"{exc}; stopping everything") from None
+            for line in revived:
+                out.print(f"[yellow]{line}[/]")
     except KeyboardInterrupt:
         pass
 
@@ -131,7 +138,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             f"  tokens    {Path(args.data_dir) / 'tokens.json'}  (operator: {stack.token('operator')})"
         )
         out.print("Ctrl-C stops everything.")
-        _wait_forever()
+        _run_until_stopped(stack)
     finally:
         out.print("stopping ...")
         stack.stop()
@@ -156,7 +163,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             out.print(f"prometheus at {stack.prometheus.url}")
         if args.keep_running:
             out.print(f"stack still running at {stack.gateway_url}; Ctrl-C stops it")
-            _wait_forever()
+            _run_until_stopped(stack)
     finally:
         stack.stop()
     return 0

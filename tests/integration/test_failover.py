@@ -13,6 +13,7 @@ import pytest
 
 from schemas.scenario import Scenario
 from schemas.schedule import Schedule
+from services.common.topics import wait_for_group
 from services.stack import Stack, StackConfig, default_tokens
 from services.validator import validate
 from tests.integration.helpers import decision, headers, load, regional_world, req, submit
@@ -84,6 +85,26 @@ def test_sigkill_a_worker_mid_stream(two_workers: Stack) -> None:
         schedule = Schedule.model_validate_json(json.dumps(plan))
         problems = validate(_scenario(region, items), schedule)
         assert [p for p in problems if p.rule != "metrics"] == []
+
+
+def test_a_dead_worker_is_started_again_and_rejoins(two_workers: Stack) -> None:
+    """What ``hubplan up`` does once a second (revive_exited), here called directly."""
+    stack = two_workers
+    port = stack.worker_metrics[1]
+    stack.kill_worker(1)
+    said = stack.revive_exited()
+    assert any(line.startswith("scheduler worker 1 exited (code -9)") for line in said), said
+    assert all(p.poll() is None for p in stack.workers)
+    assert stack.worker_metrics[1] == port  # Prometheus scrapes the same target
+    wait_for_group(stack.bootstrap, stack.config.app_id, 2)
+    assert stack.revive_exited() == []  # nothing else had exited
+    # and the revived worker serves: a new request is decided
+    body = req(REGIONS[1], "after-revive", earliest="2027-01-05", latest="2027-01-08")
+    assert submit(stack, body).status_code == 202
+    assert decision(stack, body["id"], body["site"], wait=60)["status"] in (
+        "confirmed",
+        "waitlisted",
+    )
 
 
 def test_restart_keeps_every_booking(tmp_path: Path) -> None:

@@ -1,0 +1,64 @@
+"""``hubplan up`` starts again what exits, but not forever (Stack.revive_exited).
+
+Real processes that exit at once stand in for a worker that keeps crashing;
+no broker is started (the stack is built, not started).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from services.stack import MAX_RESTARTS, RESTART_WINDOW, Stack, StackConfig, StackError
+
+
+def _exiting() -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    proc.wait(30)
+    return proc
+
+
+def _stack(tmp_path: Path) -> tuple[Stack, list[int]]:
+    stack = Stack(StackConfig(data_dir=tmp_path))
+    stack.workers = [_exiting()]
+    started: list[int] = []
+
+    def start_worker(i: int) -> subprocess.Popen[bytes]:
+        started.append(i)
+        stack.workers[i] = _exiting()
+        return stack.workers[i]
+
+    stack.start_worker = start_worker  # type: ignore[method-assign]
+    return stack, started
+
+
+def test_an_exited_worker_is_started_again_and_reported(tmp_path: Path) -> None:
+    stack, started = _stack(tmp_path)
+    said = stack.revive_exited(now=1000.0)
+    assert started == [0]
+    assert said == [
+        f"scheduler worker 0 exited (code 3) and was started again; see {tmp_path / 'worker-0.log'}"
+    ]
+
+
+def test_a_worker_that_keeps_exiting_is_given_up(tmp_path: Path) -> None:
+    stack, started = _stack(tmp_path)
+    for k in range(MAX_RESTARTS):
+        stack.revive_exited(now=1000.0 + k)
+    assert started == [0] * MAX_RESTARTS
+    with pytest.raises(
+        StackError, match=r"scheduler worker 0 exited 6 times in 120 s .*worker-0\.log"
+    ):
+        stack.revive_exited(now=1000.0 + MAX_RESTARTS)
+    assert len(started) == MAX_RESTARTS  # not started a sixth time
+
+
+def test_restarts_long_ago_do_not_count(tmp_path: Path) -> None:
+    stack, started = _stack(tmp_path)
+    for k in range(MAX_RESTARTS):
+        stack.revive_exited(now=1000.0 + k)
+    stack.revive_exited(now=1000.0 + RESTART_WINDOW + MAX_RESTARTS)
+    assert len(started) == MAX_RESTARTS + 1
