@@ -13,6 +13,19 @@ requests undecided. Such partitions are now sought to their beginning once
 the tables are recovered; what was already applied is deduplicated
 (``handlers.Scheduler.handle``).
 
+**Changelog records thrown away during a rebalance are read again.** When a
+fetch returns while the flow is stopped (a rebalance), Faust throws the
+records away and seeks every partition back to its committed offset; table
+changelogs have none, so theirs stayed where the fetch had got to. If that
+fetch came back after table recovery had sought its changelogs to the start
+and before it resumed the flow, recovery never got those records and waited
+for them forever ("No event received for active tp ... since recovery
+start"). Seen in the SIGKILL failover test about one run in four once the
+fetch wait was short (below); the DEBUG log showed recovery's seek to 0, a
+fetch of offsets 0-7, the next fetch asking for 8, and the seek back to
+committed. The seek back now also puts every assigned changelog partition
+at the offset after the last one recovery has read.
+
 **A 50 ms broker fetch wait, not Faust's 1.5 s.** aiokafka keeps one fetch
 in flight per broker and leaves out of it every partition that still has
 records buffered. So while the worker works through a batch of
@@ -23,11 +36,9 @@ bare agent sending one message per event stalled 1.2 s at a time (7,700
 events/s); with 50 ms it makes 14,600/s (``benchmarks/faust_ceiling.py``).
 An idle worker pays with ~20 empty fetches a second. A first try of 50 ms
 was reverted because table recovery after a rebalance hung in 3 of ~6
-integration runs. Its cause was never pinned down; that version also
-awaited ``seek_to_beginning()`` (which waits on the fetcher, up to the
-request timeout) inside the recovery, which the fix above no longer does.
-With the wait at 50 ms again, 3 full integration runs and 5 more of the
-failover tests passed (docs/benchmarks.md, "What changed").
+integration runs, with the same symptom as the changelog race above, which
+the faster fetches make likely (with 1.5 s it had not been seen); most
+likely it was that race.
 
 **Records handed to the streams without four tasks each.** Faust's fetch
 loop hands every record over with ``wait_first(callback(record),
@@ -120,7 +131,22 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
             # for the fetcher to reset the position
             for tp, start in (await consumer.beginning_offsets(never)).items():
                 consumer.seek(tp, start)
+        self._rewind_changelogs(consumer)
         return committed
+
+    def _rewind_changelogs(self, consumer: AIOKafkaConsumer) -> None:
+        """Put each table changelog back where table recovery has read to.
+
+        Faust seeks to committed offsets when a fetch returns while the flow is
+        stopped, and throws the fetched records away; changelogs have no
+        committed offset, so theirs stayed consumed and recovery never got
+        them (it waited forever for records up to the highwater).
+        """
+        recovery = self.app.tables.recovery  # type: ignore[attr-defined]  # TableManager has it; its ABC not
+        assigned = consumer.assignment()
+        for tp, read_to in list(recovery.active_offsets.items()):
+            if tp in assigned:
+                consumer.seek(tp, max(int(read_to) + 1, 0))
 
 
 class _Consumer(faust_aiokafka.Consumer):
@@ -150,6 +176,23 @@ class _Consumer(faust_aiokafka.Consumer):
         (conductor.py awaits both before it queues the record)."""
         buffer = self.app.producer.buffer
         return self.app.flow_control.is_active() and buffer.size <= buffer.max_messages
+
+    async def _drain_messages(self, fetcher: Any) -> None:
+        """Faust's fetch loop, saying how it ended: a loop that ends outside a
+        shutdown leaves the worker up and deaf, so that should be in the log."""
+        try:
+            await super()._drain_messages(fetcher)
+        except BaseException as exc:
+            log.warning(
+                "fetch loop ended by %r (rebalancing=%s, in_recovery=%s, stopping=%s)",
+                exc,
+                self.app.rebalancing,
+                self.app.in_recovery,
+                self.app.should_stop,
+            )
+            raise
+        else:
+            log.info("fetch loop returned (stopping=%s)", self.app.should_stop)
 
     def on_buffer_full(self, tp: TP) -> None:
         """Keep the partition in the fetch loop; the full buffer blocks its hand-over."""

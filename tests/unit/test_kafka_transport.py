@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 from prometheus_client import CollectorRegistry
 
@@ -183,3 +183,29 @@ async def test_the_producer_remembers_the_first_failed_delivery() -> None:
 async def test_the_worker_builds_its_aiokafka_producer_delivery_checked(tmp_path: Path) -> None:
     built = _build(SchedulerSettings(bootstrap="127.0.0.1:1", data_dir=str(tmp_path)))
     assert built.app.producer._producer_type is DeliveryCheckedProducer
+
+
+class _Positions:
+    """Stands in for the aiokafka consumer: an assignment, and the seeks made on it."""
+
+    def __init__(self, assigned: set[TopicPartition]) -> None:
+        self.assigned = assigned
+        self.seeks: dict[TopicPartition, int] = {}
+
+    def assignment(self) -> set[TopicPartition]:
+        return self.assigned
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.seeks[tp] = offset
+
+
+async def test_changelogs_go_back_to_where_table_recovery_has_read() -> None:
+    """Records Faust fetched and threw away while the flow was stopped are read again
+    (they never reached the recovery; without this it waited for them forever)."""
+    app = App("hubplan-unit-rewind", broker="kafka://127.0.0.1:1", store="memory://")
+    fresh, halfway, gone = (TopicPartition("t-bookings-changelog", p) for p in (0, 1, 2))
+    recovery = app.tables.recovery
+    recovery.active_offsets.update({fresh: -1, halfway: 7, gone: 3})
+    consumer = _Positions({fresh, halfway, TopicPartition("hubplan.intake", 0)})
+    app.consumer._thread._rewind_changelogs(consumer)
+    assert consumer.seeks == {fresh: 0, halfway: 8}  # not the partition no longer assigned
