@@ -249,6 +249,8 @@ def test_every_alert_expression_evaluates(observed: Stack) -> None:
     health = {r["name"]: (r["health"], r.get("lastError", "")) for g in loaded for r in g["rules"]}
     assert set(health) == {r["alert"] for r in rules}
     assert all(h == "ok" for h, _ in health.values()), health
+    # the restart alert reads the worker's process collector, which is no hubplan_ metric
+    assert promql(url, 'process_start_time_seconds{job="hubplan-scheduler"}', instant=True)
 
 
 def test_prometheus_scrapes_every_service(observed: Stack) -> None:
