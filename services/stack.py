@@ -236,8 +236,12 @@ class Stack:
                     f"(last exit code {code}); see {log}"
                 )
             self.restarts[name] = [*recent, now]
-            start()
-            said.append(f"{name} exited (code {code}) and was started again; see {log}")
+            try:
+                start()
+            except (StackError, OSError) as exc:  # counted: tried again on the next call
+                said.append(f"{name} exited (code {code}); starting it again failed: {exc}")
+            else:
+                said.append(f"{name} exited (code {code}) and was started again; see {log}")
         return said
 
     def kill_worker(self, i: int) -> None:

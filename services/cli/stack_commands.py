@@ -107,6 +107,8 @@ def _run_until_stopped(stack: Stack) -> None:
     try:
         while not stop["now"]:
             time.sleep(1.0)
+            if stop["now"]:  # a group-wide SIGTERM also stopped the children: no restarts
+                break
             try:
                 revived = stack.revive_exited()
             except StackError as exc:

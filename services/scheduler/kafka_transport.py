@@ -95,6 +95,7 @@ from typing import Any
 
 import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import ProducerClosed
 from faust.exceptions import ProducerSendError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, TransportT
@@ -145,7 +146,8 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         recovery = self.app.tables.recovery  # type: ignore[attr-defined]  # TableManager has it; its ABC not
         assigned = consumer.assignment()
         for tp, read_to in list(recovery.active_offsets.items()):
-            if tp in assigned:
+            # None: newly assigned, recovery has not chosen where to start yet
+            if tp in assigned and read_to is not None:
                 consumer.seek(tp, max(int(read_to) + 1, 0))
 
 
@@ -222,16 +224,27 @@ class DeliveryCheckedProducer(AIOKafkaProducer):  # type: ignore[misc]  # aiokaf
     undelivered: BaseException | None = None
 
     async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
-        delivery: asyncio.Future[Any] = await super().send(*args, **kwargs)
+        try:
+            delivery: asyncio.Future[Any] = await super().send(*args, **kwargs)
+        except ProducerClosed:
+            raise  # shutting down: nothing was taken, and nothing is committed after this
+        except Exception as exc:  # refused before it was queued (too large, metadata timeout)
+            self._note(exc)
+            raise
         delivery.add_done_callback(self._note_failure)
         return delivery
 
     def _note_failure(self, delivery: asyncio.Future[Any]) -> None:
-        if delivery.cancelled() or delivery.exception() is None:
-            return
+        # aiokafka fails a batch's futures before the flush waiting on them wakes,
+        # so a failure is noted before the commit that follows the flush looks
+        failure = None if delivery.cancelled() else delivery.exception()
+        if failure is not None:
+            self._note(failure)
+
+    def _note(self, exc: BaseException) -> None:
         if self.undelivered is None:  # the first failure is the one to report
-            self.undelivered = delivery.exception()
-            log.error("a message was not delivered; no commit from now on: %r", self.undelivered)
+            self.undelivered = exc
+            log.error("a message was not delivered; no commit from now on: %r", exc)
 
 
 def _undelivered(app: Any) -> BaseException | None:
@@ -243,6 +256,14 @@ class _Producer(faust_aiokafka.Producer):
     @property
     def _producer_type(self) -> type[AIOKafkaProducer]:
         return DeliveryCheckedProducer
+
+    async def flush(self) -> None:
+        """Faust's flush, but not before its buffer is empty: the buffer's own
+        flush gives up after 0.1 s without progress, and a commit after it
+        could pass table writes not yet handed to aiokafka."""
+        while self.buffer.size:
+            await self.buffer.flush()
+        await super().flush()
 
 
 class _Transport(faust_aiokafka.Transport):

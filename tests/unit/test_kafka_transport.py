@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError, ProducerClosed
 from prometheus_client import CollectorRegistry
 
 from services.scheduler.app import build
@@ -203,9 +203,31 @@ async def test_changelogs_go_back_to_where_table_recovery_has_read() -> None:
     """Records Faust fetched and threw away while the flow was stopped are read again
     (they never reached the recovery; without this it waited for them forever)."""
     app = App("hubplan-unit-rewind", broker="kafka://127.0.0.1:1", store="memory://")
-    fresh, halfway, gone = (TopicPartition("t-bookings-changelog", p) for p in (0, 1, 2))
+    fresh, halfway, gone, unset = (TopicPartition("t-bookings-changelog", p) for p in range(4))
     recovery = app.tables.recovery
-    recovery.active_offsets.update({fresh: -1, halfway: 7, gone: 3})
-    consumer = _Positions({fresh, halfway, TopicPartition("hubplan.intake", 0)})
+    # None: just assigned (memory store), recovery has not chosen a start yet
+    recovery.active_offsets.update({fresh: -1, halfway: 7, gone: 3, unset: None})
+    consumer = _Positions({fresh, halfway, unset, TopicPartition("hubplan.intake", 0)})
     app.consumer._thread._rewind_changelogs(consumer)
     assert consumer.seeks == {fresh: 0, halfway: 8}  # not the partition no longer assigned
+
+
+async def test_a_message_refused_before_it_was_queued_counts_as_undelivered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """aiokafka raises some refusals from send() itself (a record over max_request_size,
+    a metadata timeout); the caller sees the error, and no commit may pass it either.
+    A producer that is closing is not a refusal: nothing was taken."""
+    producer = DeliveryCheckedProducer(bootstrap_servers="127.0.0.1:1")  # never started
+    refusals: list[Exception] = [ProducerClosed(), MessageSizeTooLargeError()]
+
+    async def refuse(self: AIOKafkaProducer, *args: Any, **kwargs: Any) -> Any:
+        raise refusals.pop(0)
+
+    monkeypatch.setattr(AIOKafkaProducer, "send", refuse)
+    with pytest.raises(ProducerClosed):
+        await producer.send("t", b"x")
+    assert producer.undelivered is None
+    with pytest.raises(MessageSizeTooLargeError):
+        await producer.send("t", b"x")
+    assert isinstance(producer.undelivered, MessageSizeTooLargeError)

@@ -62,3 +62,25 @@ def test_restarts_long_ago_do_not_count(tmp_path: Path) -> None:
         stack.revive_exited(now=1000.0 + k)
     stack.revive_exited(now=1000.0 + RESTART_WINDOW + MAX_RESTARTS)
     assert len(started) == MAX_RESTARTS + 1
+
+
+def test_a_restart_that_fails_is_reported_counted_and_tried_again(tmp_path: Path) -> None:
+    stack, started = _stack(tmp_path)
+    failing = {"left": 1}
+
+    def start_worker(i: int) -> subprocess.Popen[bytes]:
+        if failing["left"]:
+            failing["left"] -= 1
+            raise StackError("port 9100 is taken")
+        started.append(i)
+        stack.workers[i] = _exiting()
+        return stack.workers[i]
+
+    stack.start_worker = start_worker  # type: ignore[method-assign]
+    (said,) = stack.revive_exited(now=1000.0)
+    assert (
+        said == "scheduler worker 0 exited (code 3); starting it again failed: port 9100 is taken"
+    )
+    stack.revive_exited(now=1001.0)  # still exited: tried again
+    assert started == [0]
+    assert len(stack.restarts["scheduler worker 0"]) == 2
