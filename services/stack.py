@@ -210,9 +210,10 @@ class Stack:
         What a container runtime's restart policy does in production
         (docker-compose.yml): a worker stops on purpose when it must not commit
         (kafka_transport.py), and a stack that then ran on without it would
-        leave its regions undecided. A process that needs more than
-        :data:`MAX_RESTARTS` restarts within :data:`RESTART_WINDOW` seconds is
-        left alone and reported as a :class:`StackError`: it would only exit again.
+        leave its regions undecided. Restarts in a row wait 1, 2, 4, 8 s. A
+        process that needs more than :data:`MAX_RESTARTS` restarts within
+        :data:`RESTART_WINDOW` seconds is left alone and reported as a
+        :class:`StackError`: it would only exit again.
         """
         now = time.monotonic() if now is None else now
         logs = self.config.data_dir
@@ -235,6 +236,8 @@ class Stack:
                     f"{name} exited {len(recent) + 1} times in {RESTART_WINDOW:.0f} s "
                     f"(last exit code {code}); see {log}"
                 )
+            if recent and now - recent[-1] < 2 ** (len(recent) - 1):
+                continue  # back off: 1, 2, 4, 8 s between restarts in a row
             self.restarts[name] = [*recent, now]
             try:
                 start()

@@ -9,6 +9,7 @@ import shutil
 import signal
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,7 @@ def _stack(
         raise CliError(f"could not start the stack: {exc}") from None
 
 
-def _run_until_stopped(stack: Stack) -> None:
+def _run_until_stopped(stack: Stack, tick: Callable[[float], None] = time.sleep) -> None:
     """Keep the stack up until Ctrl-C or SIGTERM, starting again what exits by itself."""
     stop = {"now": False}
 
@@ -106,7 +107,7 @@ def _run_until_stopped(stack: Stack) -> None:
     signal.signal(signal.SIGTERM, handler)
     try:
         while not stop["now"]:
-            time.sleep(1.0)
+            tick(1.0)
             if stop["now"]:  # a group-wide SIGTERM also stopped the children: no restarts
                 break
             try:
