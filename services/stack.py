@@ -174,8 +174,8 @@ class Stack:
     def _start_gateway(self) -> None:
         cfg = self.config
         # a restart keeps the URL the user was given
-        port = int(self.gateway_url.rsplit(":", 1)[1]) if self.gateway_url else free_port()
-        port = cfg.gateway_port or port
+        kept = int(self.gateway_url.rsplit(":", 1)[1]) if self.gateway_url else None
+        port = cfg.gateway_port or kept or free_port()
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
