@@ -98,7 +98,9 @@ def test_a_dead_worker_is_started_again_and_rejoins(two_workers: Stack) -> None:
     assert stack.worker_metrics[1] == port  # Prometheus scrapes the same target
     wait_for_group(stack.bootstrap, stack.config.app_id, 2)
     assert stack.revive_exited() == []  # nothing else had exited
-    # and the revived worker serves: a new request is decided
+    # and the revived worker serves: a new request is decided (its region loaded
+    # here too, so the test does not rely on the one before it)
+    load(stack, REGIONS[1])
     body = req(REGIONS[1], "after-revive", earliest="2027-01-05", latest="2027-01-08")
     assert submit(stack, body).status_code == 202
     assert decision(stack, body["id"], body["site"], wait=60)["status"] in (
