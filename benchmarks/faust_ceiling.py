@@ -14,6 +14,11 @@ embedded broker:
 * ``relay answering cancellations``: the same loop on a backlog of
   cancellation envelopes, validating each (``schemas.wire.decode``) and
   sending an encoded confirmation: no state, no table, no metrics;
+* ``stateful relay``: the least a worker that survives a restart must do per
+  cancellation: the same validation, a dedupe check against the bookings it
+  keeps in a dict, the booking's new state written to a changelog topic (a
+  second send), the confirmation, and the producer flushed and the offsets
+  committed once a second; still no Faust, no plan, no metrics;
 * ``consume only``: a Faust agent that counts a backlog of N 1 KB events;
 * ``+ one send``: the agent also sends one message per event (a decision);
 * ``+ one table write``: and writes one table key (a changelog message).
@@ -51,9 +56,11 @@ from services.broker import start_broker
 RELAYS = {
     "relay": "aiokafka relay, no Faust, one send per event",
     "relay-answer": "aiokafka relay answering cancellations",
+    "relay-stateful": "stateful relay: + dedupe, changelog write, commits",
 }
 MODES = {"consume": "consume only", "send": "+ one send per event", "table": "+ one table write"}
 SOURCE, CANCELS, SINK = "ceiling-in", "ceiling-cancels", "ceiling-out"
+CHANGELOG = "ceiling-bookings-changelog"
 
 
 def agent(mode: str) -> None:
@@ -104,11 +111,14 @@ def agent(mode: str) -> None:
     worker.execute_from_commandline()
 
 
-def _forward(value: bytes) -> bytes:
-    return value
+Outputs = list[tuple[str, bytes | None, bytes]]  # (topic, key, value) to send
 
 
-def _answer_cancel(value: bytes) -> bytes:
+def _forward(key: bytes | None, value: bytes) -> Outputs:
+    return [(SINK, key, value)]
+
+
+def _answer_cancel(key: bytes | None, value: bytes) -> Outputs:
     """The least a worker does for a cancellation: validate it, build and encode an answer."""
     env, payload = decode(value)
     if not isinstance(payload, BookingCancelled):
@@ -116,17 +126,54 @@ def _answer_cancel(value: bytes) -> bytes:
     answer = BookingCancellationConfirmed(
         request_id=payload.request_id, site="bench-site", freed_sessions=0
     )
-    return encode(envelope(answer, key=env.key, source="bench"))
+    return [(SINK, key, encode(envelope(answer, key=env.key, source="bench")))]
+
+
+class _Bookings:
+    """The state a restartable worker keeps for cancellations: request id -> status.
+
+    Every backlog request starts confirmed; a cancel of one already cancelled is
+    a redelivery and only re-emits the answer (no second state change).
+    """
+
+    def __init__(self, events: int) -> None:
+        self.status = {f"bench-{i}": "confirmed" for i in range(events)}
+
+    def __call__(self, key: bytes | None, value: bytes) -> Outputs:
+        env, payload = decode(value)
+        if not isinstance(payload, BookingCancelled):
+            raise TypeError(f"the cancellation backlog holds a {env.type}")
+        rid = payload.request_id
+        answer = BookingCancellationConfirmed(request_id=rid, site="bench-site", freed_sessions=0)
+        out: Outputs = [(SINK, key, encode(envelope(answer, key=env.key, source="bench")))]
+        if self.status.get(rid) == "cancelled":
+            return out
+        self.status[rid] = "cancelled"
+        change = json.dumps({"request_id": rid, "status": "cancelled"}).encode()
+        return [(CHANGELOG, rid.encode(), change), *out]
 
 
 def _relay_rate(
-    bootstrap: str, events: int, source: str, answer: Callable[[bytes], bytes]
+    bootstrap: str,
+    events: int,
+    source: str,
+    answer: Callable[[bytes | None, bytes], Outputs],
+    commit: bool = False,
 ) -> dict[str, float]:
-    """Events per second of a bare aiokafka loop that sends ``answer(event)`` for each event."""
+    """Events per second of a bare aiokafka loop that sends ``answer(event)`` for each event.
+
+    With ``commit`` the loop is a consumer group member and, as an at-least-once
+    worker must, flushes its producer and commits its offsets once a second
+    (Faust's default is every 2.8 s).
+    """
 
     async def relay() -> dict[str, float]:
         consumer = AIOKafkaConsumer(
-            source, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+            source,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            group_id=f"ceiling-relay-{time.time_ns()}" if commit else None,
+            enable_auto_commit=False,
         )
         producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=256 * 1024
@@ -134,11 +181,14 @@ def _relay_rate(
         await consumer.start()
         await producer.start()
         n, first, last, pause = 0, 0.0, 0.0, 0.0
+        committed = time.perf_counter()
         try:
             while n < events:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
+                batches = await consumer.getmany(timeout_ms=500)
+                for records in batches.values():
                     for record in records:
-                        await producer.send(SINK, answer(record.value), key=record.key)
+                        for topic, key, value in answer(record.key, record.value):
+                            await producer.send(topic, value, key=key)
                         n += 1
                         now = time.perf_counter()
                         if n == 1:
@@ -146,6 +196,10 @@ def _relay_rate(
                         else:
                             pause = max(pause, now - last)
                         last = now
+                if commit and batches and time.perf_counter() - committed >= 1.0:
+                    await producer.flush()  # nothing committed past a lost send
+                    await consumer.commit()
+                    committed = time.perf_counter()
             await producer.flush()
         finally:
             await consumer.stop()
@@ -181,6 +235,9 @@ def run(events: int) -> dict[str, dict[str, float]]:
         asyncio.run(_fill(bootstrap, events))
         results["relay"] = _relay_rate(bootstrap, events, SOURCE, _forward)
         results["relay-answer"] = _relay_rate(bootstrap, events, CANCELS, _answer_cancel)
+        results["relay-stateful"] = _relay_rate(
+            bootstrap, events, CANCELS, _Bookings(events), commit=True
+        )
         for mode in MODES:
             out = root / f"{mode}.json"
             env = {
