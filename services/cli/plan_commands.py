@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
@@ -138,8 +137,8 @@ def summary_table(scenario: Scenario, r: PlanResult) -> Table:
         t.add_row("fairness (Gini of school shares)", f"{r.fairness_gini:.2f}{low}")
     t.add_row("container moves", f"{len(r.moves)} ({r.container_km:,.1f} km)")
     t.add_row("pupil travel", f"{r.pupil_travel_minutes:,.0f} min one way")
-    reasons = Counter(u.reason for u in r.unserved)
-    t.add_row("unserved", ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) or "none")
+    # per reason in the table printed below it, not twice
+    t.add_row("requests not served", f"{len(r.unserved)} (reasons below)" if r.unserved else "0")
     if r.displaced:
         t.add_row("displaced locks", str(len(r.displaced)))
     t.add_row("wall time", f"{r.solve_seconds:.2f} s")

@@ -1,0 +1,156 @@
+"""The ``hubplan`` planning commands as a user runs them: exit codes and what they print.
+
+Bad input is one line on stderr and exit code 2 (never a traceback); a plan
+that breaks a hard rule is exit code 1 with the violations listed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from services.cli.main import main
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "services/scenarios/data/agder-example.json"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("hubplan: error: ")
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def _cells(out: str) -> list[list[str]]:
+    """The rows of the tables in ``out``, each as its stripped cells."""
+    rows = [line.split("│")[1:-1] for line in out.splitlines() if line.startswith("│")]
+    return [[cell.strip() for cell in row] for row in rows]
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("solve") / "plan.json"
+    assert main(["solve", str(EXAMPLE), "-o", str(out), "--time-limit", "2", "--workers", "1"]) == 0
+    return out
+
+
+def test_solve_writes_a_schedule_the_validator_accepts(
+    solved: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schedule = json.loads(solved.read_text("utf-8"))
+    assert schedule["sessions"], "the example scenario serves at least one request"
+    code, out, _ = _run(capsys, "validate", str(EXAMPLE), str(solved))
+    assert code == 0
+    assert out.startswith(f"valid: {len(schedule['sessions'])} sessions")
+
+
+def test_solve_summary_counts_unserved_once_and_the_table_gives_reasons(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_file = tmp_path / "plan.json"
+    code, out, _ = _run(capsys, "solve", str(EXAMPLE), "-o", str(out_file), "--baseline", "fcfs")
+    assert code == 0
+    unserved = json.loads(out_file.read_text("utf-8"))["unserved"]
+    if unserved:
+        assert ["requests not served", f"{len(unserved)} (reasons below)"] in _cells(out)
+        assert f"Why {len(unserved)} request(s) were not served" in out
+        for reason in {u["reason"] for u in unserved}:
+            assert reason in out
+    else:
+        assert "every request was served" in out
+    assert f"schedule written to {out_file}" in out
+
+
+def test_validate_lists_violations_and_exits_1(
+    solved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schedule = json.loads(solved.read_text("utf-8"))
+    first = schedule["sessions"][0]
+    schedule["sessions"].append(dict(first))  # the same unit twice in one slot
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(schedule), "utf-8")
+    code, out, _ = _run(capsys, "validate", str(EXAMPLE), str(broken))
+    assert code == 1
+    assert "violation(s)" in out.splitlines()[-1]
+    assert first["request"] in out
+
+
+def test_explain_says_where_a_served_request_goes(
+    solved: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    session = json.loads(solved.read_text("utf-8"))["sessions"][0]
+    code, out, _ = _run(capsys, "explain", str(solved), session["request"])
+    assert code == 0
+    assert out.startswith(f"{session['request']}: served with")
+    assert f"{session['date']} {session['slot']} at {session['site']}" in out
+
+
+def test_explain_an_unknown_request_is_one_error_line(
+    solved: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "explain", str(solved), "no-such-request")
+    assert code == 2
+    assert "no request 'no-such-request'" in _one_error_line(err)
+
+
+def test_missing_file_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nowhere.json"
+    code, _, err = _run(capsys, "solve", str(missing), "-o", str(tmp_path / "out.json"))
+    assert code == 2
+    assert _one_error_line(err) == f"hubplan: error: {missing}: no such file"
+
+
+def test_not_json_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"version": "hubplan-scenario/1",\n  oops}', "utf-8")
+    code, _, err = _run(capsys, "validate", str(bad), str(bad))
+    assert code == 2
+    assert "not JSON" in _one_error_line(err) and "line 2" in err
+
+
+def test_contract_breach_names_the_json_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads(EXAMPLE.read_text("utf-8"))
+    data["requests"][0]["group_size"] = "many"
+    data["sites"][1]["colour"] = "blue"
+    bad = tmp_path / "scenario.json"
+    bad.write_text(json.dumps(data), "utf-8")
+    code, _, err = _run(capsys, "solve", str(bad), "-o", str(tmp_path / "out.json"))
+    assert code == 2
+    line = _one_error_line(err)
+    assert "sites[1].colour" in line or "requests[0].group_size" in line
+    assert "more problem" in line  # both are reported, the first one named
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_generate_writes_a_scenario_that_solves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "gen.json"
+    code, _, _ = _run(capsys, "generate", "--seed", "4", "--requests", "12", "-o", str(scenario))
+    assert code == 0
+    data = json.loads(scenario.read_text("utf-8"))
+    assert len(data["requests"]) == 12
+    plan = tmp_path / "plan.json"
+    assert (
+        main(["solve", str(scenario), "-o", str(plan), "--time-limit", "1", "--workers", "1"]) == 0
+    )
+    capsys.readouterr()
+    code, out, _ = _run(capsys, "validate", str(scenario), str(plan))
+    assert code == 0, out
+
+
+def test_generate_refuses_impossible_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "generate", "--regions", "0")
+    assert code == 2
+    assert "--regions" in _one_error_line(err)
