@@ -49,7 +49,7 @@ def on_offer_accepted(sched: Scheduler, p: OfferAccepted) -> Outcome:
     changed = Request.model_validate(offers[p.offer]["request"], strict=False)
     original = rt.requests[p.request_id]
     rt.live.replace_request(changed)
-    placed = rt.live.try_add(changed)
+    placed = rt.live.try_add(changed, ranked=False)  # exactly what probe offered
     shown = [(x["date"], x["slot"], x["site"]) for x in offers[p.offer]["sessions"]]
     if placed is not None and [(str(x.date), x.slot, x.site) for x in placed] != shown:
         rt.live.cancel(p.request_id)  # it fits, but not as offered: the offer itself is gone
