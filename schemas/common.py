@@ -30,15 +30,26 @@ ClockTime = Annotated[
 ]
 
 
+MAX_TEXT = 1000
+STRICT = ConfigDict(
+    extra="forbid", frozen=True, strict=True, str_max_length=MAX_TEXT, allow_inf_nan=False
+)
+
+
 class Strict(BaseModel):
     """Base for contract models: unknown fields are rejected, values are frozen.
 
     ``strict=True`` stops pydantic from coercing e.g. ``5`` into a date or
     ``"5"`` into an int; contracts are validated from JSON text
     (``model_validate_json``), where ISO date strings are still accepted.
+
+    Every string is at most ``MAX_TEXT`` characters unless its field says
+    otherwise, and numbers are finite: a 700 KB ``programme`` once made a
+    decision too large for Kafka, and ``Infinity`` (which Python's JSON
+    parser accepts) one the scheduler could not compute with.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = STRICT
 
 
 class DateRange(Strict):
@@ -48,7 +59,7 @@ class DateRange(Strict):
     to: Date = Field(description="Last date of the range, inclusive.")
     reason: str | None = Field(default=None, description="Why the range is closed.")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+    model_config = ConfigDict(**STRICT, populate_by_name=True)
 
     @model_validator(mode="after")
     def _ordered(self) -> DateRange:
@@ -84,8 +95,23 @@ def describe_errors(error: ValidationError) -> list[dict[str, str]]:
     """Flatten a pydantic ValidationError into ``[{"field", "message"}]``.
 
     Cross-field validators raise messages of the form ``path: message``; they
-    are split here so every error names the JSON path it is about.
+    are split here so every error names the JSON path it is about. Paths and
+    messages are cut to ``MAX_ERROR_TEXT`` characters and the list to
+    ``MAX_ERRORS`` entries, so an error report always fits an HTTP answer, a
+    receipt and a dead-letter record, however bad the input.
     """
+    out = _describe(error)
+    if len(out) > MAX_ERRORS:
+        more = len(out) - MAX_ERRORS + 1
+        out = [*out[: MAX_ERRORS - 1], {"field": "(root)", "message": f"and {more} more error(s)"}]
+    return [{k: v[:MAX_ERROR_TEXT] for k, v in e.items()} for e in out]
+
+
+MAX_ERRORS = 50
+MAX_ERROR_TEXT = 300
+
+
+def _describe(error: ValidationError) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     for item in error.errors(include_url=False):
         field = format_loc(tuple(item["loc"]))

@@ -40,6 +40,12 @@ PLANS = "hubplan.plans"
 DEADLETTER = "hubplan.deadletter"
 TOPICS = (INTAKE, DECISIONS, PLANS, DEADLETTER)
 
+# The largest event value a service sends or decides on: half of Kafka's default
+# 1 MiB message limit, so a dead-letter record carrying such an event still fits.
+MAX_EVENT_BYTES = 512 * 1024
+# How much of a larger message's value its dead-letter record keeps.
+DEAD_LETTER_KEEPS = 64 * 1024
+
 
 class Envelope(Strict):
     """The one wrapper every Kafka message has."""
@@ -218,7 +224,9 @@ class EventHandled(Strict):
     outcome: Literal["applied", "ignored", "rejected", "failed"] = Field(
         description="failed: the scheduler hit a bug on it (the event is dead-lettered)."
     )
-    detail: str = Field("", description="Why it was ignored, rejected or failed, or what it did.")
+    detail: str = Field(
+        "", max_length=4000, description="Why it was ignored, rejected or failed, or what it did."
+    )
     errors: list[dict[str, str]] = Field(
         default_factory=list, description="For a rejected event: field and message, as in the DLQ."
     )
@@ -264,7 +272,10 @@ class DeadLettered(Strict):
     offset: int
     reason: str = Field(description="Why the message could not be processed.")
     errors: list[dict[str, str]] = Field(default_factory=list)
-    original_base64: str = Field(description="The message value exactly as received.")
+    original_base64: str = Field(
+        max_length=4 * (MAX_EVENT_BYTES // 3 + 1),
+        description="The message value exactly as received (its first 64 KiB when it was larger).",
+    )
     original_key: str | None = None
 
 

@@ -110,15 +110,17 @@ class Request(Strict):
     id: Id
     site: Id = Field(description="The requesting school or organisation.")
     audience: Audience
-    programme: str = Field(min_length=1)
+    # upper bounds (project addition): far above any real request, low enough
+    # that no request can make a decision, an offer search or the objective blow up
+    programme: str = Field(min_length=1, max_length=100)
     equipment_type: Id
-    group_size: int = Field(ge=1)
-    sessions: int = Field(ge=1)
-    min_gap_days: int = Field(default=0, ge=0)
+    group_size: int = Field(ge=1, le=1000)
+    sessions: int = Field(ge=1, le=250, description="At most 250 (a school year's working days).")
+    min_gap_days: int = Field(default=0, ge=0, le=366)
     earliest: Date
     latest: Date
-    max_travel_minutes: float = Field(ge=0)
-    priority: int = Field(ge=1)
+    max_travel_minutes: float = Field(ge=0, le=1440, description="At most 1440 (a day).")
+    priority: int = Field(ge=1, le=1000)
     submitted_at: dt.datetime
 
     @model_validator(mode="after")

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.common import Strict, describe_errors
-from schemas.events import PAYLOADS, Envelope
+from schemas.events import MAX_EVENT_BYTES, PAYLOADS, Envelope
 
 
 class WireError(Exception):
@@ -35,6 +35,9 @@ def decode(raw: bytes | None) -> tuple[Envelope, Strict]:
     """Parse and validate an envelope and its typed payload."""
     if raw is None:
         raise WireError("empty-message")
+    if len(raw) > MAX_EVENT_BYTES:
+        message = f"{len(raw):,} bytes; events are at most {MAX_EVENT_BYTES:,}"
+        raise WireError("too-large", [{"field": "(root)", "message": message}])
     try:
         body: Any = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -17,7 +17,16 @@ from typing import Any
 from aiokafka.errors import KafkaError
 from faust.exceptions import FaustError
 
-from schemas.events import DEADLETTER, INTAKE, DeadLettered, PlanProposed, RepairProposed, envelope
+from schemas.events import (
+    DEAD_LETTER_KEEPS,
+    DEADLETTER,
+    INTAKE,
+    MAX_EVENT_BYTES,
+    DeadLettered,
+    PlanProposed,
+    RepairProposed,
+    envelope,
+)
 from schemas.schedule import ContainerMove, Session
 from schemas.wire import WireError, decode, encode
 from services.planner.calendar import notice_cutoff
@@ -52,13 +61,16 @@ def wire(s: SchedulerApp) -> None:
         reason: str,
         errors: list[dict[str, str]],
     ) -> None:
+        original = raw or b""
+        if len(original) > MAX_EVENT_BYTES:  # the rest stays on its topic, at its offset
+            original = original[:DEAD_LETTER_KEEPS]
         payload = DeadLettered(
             topic=message.topic,
             partition=message.partition,
             offset=message.offset,
             reason=reason,
             errors=errors,
-            original_base64=base64.b64encode(raw or b"").decode(),
+            original_base64=base64.b64encode(original).decode(),
             original_key=key.decode(errors="replace") if isinstance(key, bytes) else key,
         )
         event = envelope(payload, key="deadletter", source="scheduler")
@@ -73,18 +85,29 @@ def wire(s: SchedulerApp) -> None:
             errors[:1],
         )
 
-    async def emit(outcome: Outcome, started: float, event_time: dt.datetime, payload: Any) -> None:
+    async def emit(
+        outcome: Outcome, started: float, event_time: dt.datetime, payload: Any
+    ) -> list[dict[str, str]]:
+        """Send what handling produced; returns what was too large to send."""
         producer = app.producer
+        too_large: list[dict[str, str]] = []
         for out in outcome.messages:
+            value = encode(out.event)
+            if len(value) > MAX_EVENT_BYTES:
+                # Kafka would refuse it, the delivery check would stop the worker,
+                # and the event would come back to do the same: park the event
+                # instead (bounded inputs make this a bug, not bad input)
+                message = f"{out.event.type}: {len(value):,} bytes, at most {MAX_EVENT_BYTES:,}"
+                too_large.append({"field": "(root)", "message": message})
+                continue
             # straight into aiokafka's batch (returns once queued, not when acked):
             # Faust's send_soon buffer adds a task hand-off per message (~30 us).
             # Just as safe: Faust flushes the producer, aiokafka's batches
             # included, before it commits the source offset.
-            await producer.send(
-                out.topic, out.event.key.encode(), encode(out.event), None, None, None
-            )
+            await producer.send(out.topic, out.event.key.encode(), value, None, None, None)
         rt = sched.cache.get(outcome.region or "unknown")
         m.observe_outcome(outcome, payload, rt, started, event_time)
+        return too_large
 
     @app.timer(interval=0.2)
     async def publish_plans() -> None:
@@ -134,7 +157,10 @@ def wire(s: SchedulerApp) -> None:
             m.events.labels(env.type, outcome.kind).inc()
             if outcome.dead_letter is not None:
                 await dead_letter(raw, event.key, message, *outcome.dead_letter)
-            await emit(outcome, started, env.time, payload)
+            too_large = await emit(outcome, started, env.time, payload)
+            if too_large:
+                log.error("not sent, too large, for %s: %s", env.type, too_large)
+                await dead_letter(raw, event.key, message, "output-too-large", too_large)
 
     @app.timer(interval=s.settings.optimiser_interval)
     async def optimise() -> None:
@@ -169,6 +195,8 @@ def wire(s: SchedulerApp) -> None:
             rt = sched.runtime(region)
             if rt is None or rt.repair is None or rt.solving:
                 continue
+            if time.monotonic() < rt.repair_not_before:
+                continue
             rt.solving = True
             today = dt.date.today().isoformat()
             scenario_json, current_json = repair_input(rt, s.settings.frozen_days, dt.date.today())
@@ -188,6 +216,7 @@ def wire(s: SchedulerApp) -> None:
         today: str,
         disrupted: tuple[str, ...] = (),
     ) -> None:
+        failed = True
         try:
             result = await solvers.run(
                 run_repair,
@@ -212,12 +241,19 @@ def wire(s: SchedulerApp) -> None:
             )
             event = envelope(proposal, key=region, source="scheduler-repair")
             await topics[INTAKE].send(key=region.encode(), value=encode(event))
+            failed = False
         except Exception:
             log.exception("repair failed for %s", region)
+            m.observe_solver_error(region)
         finally:
             rt = sched.cache.get(region)
             if rt is not None:
                 rt.solving = False
+                # a failing repair is a bug: retry after 2, 4, 8 ... s (at most
+                # 5 min), not every 0.2 s with a traceback each time
+                rt.repair_failures = rt.repair_failures + 1 if failed else 0
+                delay = min(2.0**rt.repair_failures, 300.0) if failed else 0.0
+                rt.repair_not_before = time.monotonic() + delay
 
     async def run_optimiser(
         region: str, version: int, scenario_json: str, waitlisted: list[str], booked: list[Any]

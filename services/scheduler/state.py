@@ -66,6 +66,8 @@ class RegionRuntime:
     waitlist: Waitlist = field(default_factory=Waitlist)
     plan_sent: int = -1  # version of the last PlanChanged sent
     repair: str | None = None  # pending disruption(s) to repair, in words
+    repair_failures: int = 0  # repair runs in a row that failed (a bug): back off
+    repair_not_before: float = 0.0  # time.monotonic() before which no repair is tried
     plan_cause: str = "catalogue"
     # capacity freed by cancellations and not yet offered to the waitlist, and the
     # token of the RetryWaitlist command on its way (see cancel_handlers.py)
