@@ -60,3 +60,19 @@ def test_a_fagskole_class_gets_the_evening_and_a_schools_pupils_do_not() -> None
     school.add(sc2.requests[0])
     school.add(sc2.requests[1])
     assert all(o.kind != "evening" for o in counter_offers(school, sc2.requests[2]))
+
+
+def test_fewer_sessions_offers_the_most_that_fit() -> None:
+    # Mon 4 .. Fri 8, two day slots, one unit: 10 unit-slots, distinct dates per request
+    week = {"earliest": "2027-01-04", "latest": "2027-01-08"}
+    live, sc = _live(
+        request("busy", sessions=2, earliest="2027-01-04", latest="2027-01-05"),
+        request("busy2", sessions=2, earliest="2027-01-04", latest="2027-01-05"),
+        request("many", sessions=250, **week),
+    )
+    live.add(sc.requests[0])
+    live.add(sc.requests[1])  # Mon and Tue are full: Wed-Fri are left
+    fewer = next(o for o in counter_offers(live, sc.requests[2], limit=5) if o.kind == "fewer")
+    assert fewer.request.sessions == 3
+    assert [str(s.date) for s in fewer.sessions] == ["2027-01-06", "2027-01-07", "2027-01-08"]
+    assert "3 session(s) instead of 250" in fewer.text_en
