@@ -21,10 +21,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.common import Strict, describe_errors, format_loc
 from schemas.events import (
     INTAKE,
+    MAX_EVENT_BYTES,
     BookingCancelled,
     BookingRequested,
     CatalogueLoaded,
@@ -38,6 +40,7 @@ from schemas.scenario import Request as BookingRequest
 from schemas.scenario import Scenario
 from schemas.wire import encode
 from services.gateway.auth import TokenTable, may_see, principal_of, require
+from services.gateway.body_guard import BodyGuard
 from services.gateway.config import GatewaySettings, Principal
 from services.gateway.logistics_routes import logistics_router
 from services.gateway.metrics import GatewayMetrics
@@ -94,9 +97,18 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
     app.state.projection = Projection()
     app.state.metrics = metrics
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        body = exc.detail if isinstance(exc.detail, dict) else {"message": str(exc.detail)}
+    app.add_middleware(BodyGuard)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Every error answer has one shape: ``{"errors": [{"field", "message"}]}``."""
+        detail = exc.detail
+        if isinstance(detail, dict) and "errors" in detail:
+            body = detail
+        elif isinstance(detail, dict):
+            body = {"errors": [detail]}
+        else:  # Starlette's and FastAPI's own, e.g. a body that is not UTF-8
+            body = {"errors": [{"field": "(request)", "message": str(detail)}]}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -108,7 +120,11 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
 
     async def publish(key: str, payload: Strict, event_id: str | None = None) -> str:
         event = envelope(payload, key=key, source="gateway", event_id=event_id)
-        await app.state.producer.send_and_wait(INTAKE, encode(event), key=key.encode())
+        value = encode(event)
+        if len(value) > MAX_EVENT_BYTES:  # Kafka would refuse it; the scheduler too
+            message = f"the {event.type} event would be {len(value):,} bytes; at most "
+            raise HTTPException(413, {"field": "body", "message": f"{message}{MAX_EVENT_BYTES:,}"})
+        await app.state.producer.send_and_wait(INTAKE, value, key=key.encode())
         metrics.published.labels(event.type).inc()
         return event.id
 
@@ -135,10 +151,18 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
             event_id = str(uuid.uuid5(ID_NAMESPACE, f"{who.name}:{idempotency_key}"))
             known = proj.event_to_request.get(event_id)
             if known is not None:
+                _same_request_or_409(known, body, idempotency_key)
                 metrics.requests.labels("retry").inc()
                 return _accepted(known, response, replay=True)
         data = dict(body)
-        data.setdefault("submitted_at", dt.datetime.now(dt.UTC).isoformat())
+        now = dt.datetime.now(dt.UTC).isoformat()
+        if who.role == "school":
+            # first come, first served is by arrival here: a school cannot date
+            # its request back to jump the waitlist (an operator loading a
+            # scenario file keeps the file's times)
+            data["submitted_at"] = now
+        else:
+            data.setdefault("submitted_at", now)
         if "id" not in data:
             seed = idempotency_key or uuid.uuid4().hex
             data["id"] = "req-" + hashlib.sha256(f"{who.name}:{seed}".encode()).hexdigest()[:16]
@@ -166,6 +190,28 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         proj._view(req.id).site, proj._view(req.id).region = req.site, region
         metrics.requests.labels("accepted").inc()
         return _accepted(req.id, response)
+
+    def _same_request_or_409(rid: str, body: dict[str, Any], key: str) -> None:
+        """A retry must repeat the request it retries; a reused key with other
+        fields would otherwise be dropped without a word."""
+        view = projection().requests.get(rid)
+        stored = view.request if view is not None else None
+        if stored is None:
+            return  # not read back yet: nothing to compare with
+        same = {k: stored[k] for k in ("id", "submitted_at") if k in stored}
+        try:
+            retried = BookingRequest.model_validate_json(json.dumps({**body, **same}))
+        except ValidationError as exc:
+            raise unprocessable(describe_errors(exc)) from None
+        original = BookingRequest.model_validate(stored, strict=False)
+        fields = BookingRequest.model_fields
+        changed = [k for k in fields if getattr(retried, k) != getattr(original, k)]
+        if changed:
+            message = (
+                f"Idempotency-Key '{key}' was used for request {rid} with other values "
+                f"({', '.join(changed)}); send a new key for a new request"
+            )
+            raise HTTPException(409, {"field": "Idempotency-Key", "message": message})
 
     def _accepted(rid: str, response: Response, replay: bool = False) -> dict[str, Any]:
         url = f"/v1/requests/{rid}"

@@ -10,7 +10,7 @@ import httpx
 from services.stack import Stack
 from tests.builders import request, world
 
-SCHOOL_REGIONS = ("flow", "dup", "dlq", "auth", "kill", "rp", "lx", "of")
+SCHOOL_REGIONS = ("flow", "dup", "dlq", "auth", "kill", "rp", "lx", "of", "host")
 
 
 def regional_world(region: str) -> dict[str, Any]:
