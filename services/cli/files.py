@@ -21,6 +21,8 @@ def _read(path: str) -> str:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputFileError(path, "no such file") from None
+    except UnicodeDecodeError as exc:
+        raise InputFileError(path, f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise InputFileError(path, exc.strerror or str(exc)) from None
 

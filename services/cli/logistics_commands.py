@@ -87,6 +87,10 @@ def cmd_moves(args: argparse.Namespace) -> int:
     schedule = load_schedule(args.schedule)
     since, until = _date(args.since, "--from"), _date(args.until, "--until")
     today = _date(args.today, "--today") or since or dt.date.today()
+    for flag, path in (("--chart", args.chart), ("--map", args.map_file)):
+        _picture_suffix(path, flag)  # before anything is printed or written
+    if since and until and until < since:
+        raise CliError(f"--until {until} is before --from {since}")
     if args.notice_days < 0:
         raise CliError("--notice-days must be >= 0")
     if args.site and args.format != "ics":
@@ -151,9 +155,13 @@ def _emit(text: str | bytes, output: str | None) -> None:
     console.print(f"wrote {output}")
 
 
-def _save(picture: Drawing, path: str, flag: str) -> None:
-    if Path(path).suffix.lower() not in (".svg", ".png"):
+def _picture_suffix(path: str | None, flag: str) -> None:
+    if path is not None and Path(path).suffix.lower() not in (".svg", ".png"):
         raise CliError(f"{flag}: '{path}' must end in .svg or .png")
+
+
+def _save(picture: Drawing, path: str, flag: str) -> None:
+    _picture_suffix(path, flag)
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         save(picture, path)

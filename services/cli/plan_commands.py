@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas.scenario import Scenario
+from services.cli.argtypes import non_negative_int, positive_int, positive_seconds
 from services.cli.errors import CliError
 from services.cli.files import dump, load_scenario, load_schedule, write
 from services.cli.reasons import reasons_table
@@ -26,9 +27,14 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("scenario", help="scenario JSON (hubplan-scenario/1)")
     p.add_argument("-o", "--output", required=True, help="where to write the schedule JSON")
     p.add_argument(
-        "--time-limit", type=float, default=10.0, help="seconds for the solver (default 10)"
+        "--time-limit",
+        type=positive_seconds,
+        default=10.0,
+        help="seconds for the solver (default 10)",
     )
-    p.add_argument("--workers", type=int, default=0, help="CP-SAT workers (default: all cores)")
+    p.add_argument(
+        "--workers", type=non_negative_int, default=0, help="CP-SAT workers (default: all cores)"
+    )
     p.add_argument(
         "--baseline", choices=["fcfs"], help="write the first-come-first-served plan instead"
     )
@@ -51,10 +57,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
     p = sub.add_parser("generate", help="write a realistic synthetic scenario")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--requests", type=int, default=300)
-    p.add_argument("--regions", type=int, default=1)
-    p.add_argument("--weeks", type=int, default=11, help="horizon length in weeks")
-    p.add_argument("--containers", type=int, default=1, help="container labs per region")
+    p.add_argument("--requests", type=non_negative_int, default=300)
+    p.add_argument("--regions", type=positive_int, default=1)
+    p.add_argument("--weeks", type=positive_int, default=11, help="horizon length in weeks")
+    p.add_argument(
+        "--containers", type=non_negative_int, default=1, help="container labs per region"
+    )
     p.add_argument("--no-staff", action="store_true", help="leave instructors out")
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
     p.set_defaults(run=cmd_generate)
@@ -186,8 +194,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from services.scenarios.generator import generate
 
-    if args.requests < 0 or args.regions < 1:
-        raise CliError("--requests must be >= 0 and --regions >= 1")
     data = generate(
         seed=args.seed,
         requests=args.requests,

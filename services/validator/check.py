@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
+from collections.abc import Container
 from dataclasses import dataclass
 
 from schemas.common import clock_minutes
@@ -43,6 +44,8 @@ class _Checker:
         self.out.append(Violation(rule, message))
 
     def run(self) -> list[Violation]:
+        if self.unknown_references():
+            return self.out  # the rules below would only guess about what the ids mean
         positions = self.container_positions()
         for s in self.plan.sessions:
             self.session(s, positions)
@@ -51,6 +54,33 @@ class _Checker:
         self.locks()
         self.metrics()
         return self.out
+
+    def unknown_references(self) -> bool:
+        """Report every id the schedule uses that the scenario does not have."""
+        before = len(self.out)
+
+        def known(what: str, value: str | None, ids: Container[str], where: str) -> None:
+            if value is not None and value not in ids:
+                self.bad("structure", f"{where}: unknown {what} '{value}'")
+
+        for s in self.plan.sessions:
+            where = f"session {s.request}#{s.index} on {s.date}"
+            known("request", s.request, self.req, where)
+            known("slot", s.slot, self.slot, where)
+            known("site", s.site, self.site, where)
+            if s.resource not in self.unit and s.resource not in self.box:
+                self.bad("structure", f"{where}: unknown resource '{s.resource}'")
+            known("instructor", s.staff, self.staff, where)
+        for m in self.plan.container_moves:
+            where = f"move of {m.container} departing {m.depart}"
+            known("container", m.container, self.box, where)
+            known("site", m.from_, self.site, where)
+            known("site", m.to, self.site, where)
+        for u in self.plan.unserved:
+            known("request", u.request, self.req, "unserved")
+        for d in self.plan.displaced:
+            known("request", d.request, self.req, "displaced")
+        return len(self.out) > before
 
     # rules 1-3, 5 ------------------------------------------------------
     def session(self, s: Session, positions: dict[str, dict[dt.date, str | None]]) -> None:

@@ -150,7 +150,57 @@ def test_generate_writes_a_scenario_that_solves(
     assert code == 0, out
 
 
-def test_generate_refuses_impossible_sizes(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "generate", "--regions", "0")
+def test_a_file_that_is_not_utf8_is_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(b"\xff\xfe{}")
+    code, _, err = _run(capsys, "validate", str(binary), str(binary))
     assert code == 2
-    assert "--regions" in _one_error_line(err)
+    assert "not UTF-8" in _one_error_line(err)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["solve", "s.json", "-o", "x.json", "--time-limit", "nan"],
+        ["solve", "s.json", "-o", "x.json", "--time-limit", "-1"],
+        ["solve", "s.json", "-o", "x.json", "--workers", "-3"],
+        ["generate", "--weeks", "0"],
+        ["generate", "--regions", "0"],
+        ["generate", "--containers", "-1"],
+    ],
+)
+def test_nonsense_arguments_are_refused_before_anything_runs(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {argv[-2]}" in err and "Traceback" not in err
+
+
+def test_validate_reports_unknown_ids_instead_of_crashing(
+    solved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schedule = json.loads(solved.read_text("utf-8"))
+    schedule["sessions"][0]["request"] = "ghost"
+    schedule["sessions"][1]["slot"] = "midnight"
+    schedule["container_moves"] = [
+        {
+            "container": "nobox",
+            "from": "nowhere",
+            "to": "ghost-town",
+            "depart": "2027-01-04",
+            "ready": "2027-01-06",
+            "km": 1.0,
+        }
+    ]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(schedule), "utf-8")
+    code, out, err = _run(capsys, "validate", str(EXAMPLE), str(broken))
+    assert code == 1 and "Traceback" not in err
+    for ghost in ("request 'ghost'", "slot 'midnight'", "container 'nobox'", "site 'ghost-town'"):
+        assert ghost in out
+    assert out.splitlines()[-1] == "5 violation(s)"
