@@ -51,7 +51,12 @@ from schemas.scenario import Request, request_problems
 from schemas.schedule import Session, Unserved
 from services.planner.ledger import Booking
 from services.scheduler.cancel_handlers import on_cancel, on_retry, retry_freed
-from services.scheduler.catalogue_edit import CatalogueChangeError, apply_change
+from services.scheduler.catalogue_edit import (
+    CatalogueChangeError,
+    NothingToRemove,
+    apply_change,
+    name_value_fields,
+)
 from services.scheduler.offer_handlers import offers_for, on_offer_accepted
 from services.scheduler.repair_handlers import on_disruption, on_repair
 from services.scheduler.state import (
@@ -66,6 +71,7 @@ from services.scheduler.state import (
 IGNORED = {
     "catalogue-missing": "the region has no catalogue yet; load one first",
     "cancel-noop": "no such booking to withdraw, or it was cancelled or rejected already",
+    "remove-noop": "the catalogue has no such object to remove; nothing changed",
 }
 
 
@@ -353,11 +359,14 @@ class Scheduler:
             return Outcome([], "catalogue-missing", p.region)
         try:
             changed = apply_change(current, p)
+        except NothingToRemove:
+            return Outcome([], "remove-noop", p.region)
         except CatalogueChangeError as exc:
-            raise InvalidEvent(
-                "catalogue-change-invalid", [{"field": "data", "message": str(exc)}]
-            ) from None
-        return self._catalogue(p.region, changed, f"resource:{p.kind}")
+            raise InvalidEvent("catalogue-change-invalid", exc.errors) from None
+        try:
+            return self._catalogue(p.region, changed, f"resource:{p.kind}")
+        except InvalidEvent as exc:  # e.g. an unknown site: name the event's own field
+            raise InvalidEvent(exc.reason, name_value_fields(exc.errors, p, changed)) from None
 
     # -- optimiser ---------------------------------------------------------
     def _proposal(self, p: PlanProposed) -> Outcome:

@@ -320,10 +320,30 @@ def test_a_rejected_change_gets_a_receipt_naming_the_field_and_is_not_retried() 
     (receipt,) = receipts(out)
     assert receipt["outcome"] == "rejected" and "no-such-site" in receipt["detail"]
     assert receipt["errors"] == [
-        {"field": "equipment[1].site", "message": "unknown site 'no-such-site'"}
+        {"field": "data.value.site", "message": "unknown site 'no-such-site'"}
     ]
     again = s.handle(event, payload)
     assert again.dead_letter is None and receipts(again) == [receipt]
+
+
+def test_every_bad_field_of_a_change_is_named() -> None:
+    s = fresh()
+    unit = {"type": "dry-room", "site": "hub", "seats": -5, "parts": ["day", "night"]}
+    payload = ResourceChanged(region="r", kind="equipment", op="upsert", id="dry-2", value=unit)
+    (receipt,) = receipts(s.handle(envelope(payload, key="r", source="t"), payload))
+    assert receipt["outcome"] == "rejected"
+    fields = sorted(e["field"] for e in receipt["errors"])
+    assert fields == ["data.value.parts[1]", "data.value.seats"]
+
+
+def test_removing_what_is_not_there_changes_nothing_and_says_so() -> None:
+    s = fresh()
+    for kind in ("equipment", "calendar"):
+        payload = ResourceChanged(region="r", kind=kind, op="remove", id="ghost")
+        out = s.handle(envelope(payload, key="r", source="t"), payload)
+        (receipt,) = receipts(out)
+        assert receipt["outcome"] == "ignored" and "nothing changed" in receipt["detail"]
+        assert out.dead_letter is None
 
 
 def test_a_change_to_a_region_without_catalogue_is_ignored_with_a_reason() -> None:
