@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaProducer
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response, status
@@ -44,6 +44,7 @@ from services.gateway.body_guard import BodyGuard
 from services.gateway.config import GatewaySettings, Principal
 from services.gateway.logistics_routes import logistics_router
 from services.gateway.metrics import GatewayMetrics
+from services.gateway.openapi_bodies import with_contract_bodies
 from services.gateway.plan_view import plan_document
 from services.gateway.readside import Follower, Projection
 from services.gateway.resubmit import Resubmitter
@@ -98,6 +99,7 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
     app.state.metrics = metrics
 
     app.add_middleware(BodyGuard)
+    app.openapi = with_contract_bodies(app)  # type: ignore[method-assign]
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -113,9 +115,12 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": format_loc(tuple(e["loc"])), "message": str(e["msg"])} for e in exc.errors()
-        ]
+        def field(loc: tuple[Any, ...]) -> str:
+            # "query.status" -> "status": the parameter's own name; a whole body stays "body"
+            inside = len(loc) > 1 and loc[0] in ("body", "query", "path", "header")
+            return format_loc(loc[1:] if inside else loc)
+
+        errors = [{"field": field(tuple(e["loc"])), "message": str(e["msg"])} for e in exc.errors()]
         return JSONResponse({"errors": errors}, status_code=422)
 
     async def publish(key: str, payload: Strict, event_id: str | None = None) -> str:
@@ -238,7 +243,8 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
     async def list_requests(
         who: Principal = Depends(principal_of),
         site: str | None = None,
-        status_filter: str | None = Query(None, alias="status"),
+        status_filter: Literal["pending", "confirmed", "waitlisted", "rejected", "cancelled"]
+        | None = Query(None, alias="status"),
     ) -> dict[str, Any]:
         views = [v for v in projection().requests.values() if may_see(who, v.site)]
         if site:
@@ -396,6 +402,8 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
     async def plan(
         who: Principal = Depends(principal_of), region: str | None = None
     ) -> dict[str, Any]:
+        if region is not None and region not in projection().catalogues:
+            raise HTTPException(404, {"field": "region", "message": f"no region '{region}'"})
         doc = plan_document(projection(), region)
         if who.role == "school":
             doc["sessions"] = [

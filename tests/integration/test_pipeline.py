@@ -240,6 +240,12 @@ def test_hostile_input_gets_a_clear_answer_and_the_stack_keeps_deciding(stack: S
     changed = submit(stack, {**first, "group_size": 5}, **{"Idempotency-Key": "k-1"})
     assert field_of(changed, 409) == "Idempotency-Key"
     assert "group_size" in changed.json()["errors"][0]["message"]
+    bogus = httpx.get(url, params={"status": "bogus"}, headers=school)
+    assert field_of(bogus, 422) == "status"
+    nowhere = httpx.get(
+        f"{stack.gateway_url}/v1/plan", params={"region": "nowhere"}, headers=school
+    )
+    assert field_of(nowhere, 404) == "region"
     after = req("host", "after", earliest="2027-01-11", latest="2027-01-15")
     assert submit(stack, after).status_code == 202
     assert decision(stack, after["id"], "host-near")["status"] == "confirmed"
