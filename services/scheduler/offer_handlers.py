@@ -62,7 +62,8 @@ def on_offer_accepted(sched: Scheduler, p: OfferAccepted) -> Outcome:
             original,
             "waitlisted",
             reason="no-capacity",
-            detail="the offer you accepted was taken meanwhile; here are the options now",
+            detail="the offer you accepted was taken meanwhile; "
+            + ("here are the options now" if fresh else "no other option fits now"),
             offers=fresh,
         )
         sched.touch(rt, "offer")
