@@ -176,6 +176,11 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         except ValidationError as exc:
             metrics.requests.labels("invalid").inc()
             raise unprocessable(describe_errors(exc)) from None
+        if who.role == "school" and req.priority > settings.school_max_priority:
+            metrics.requests.labels("invalid").inc()
+            limit = settings.school_max_priority
+            message = f"a school may ask for priority 1-{limit}; an operator can set more"
+            raise unprocessable([{"field": "priority", "message": message}])
         if who.role == "school" and req.site != who.site:
             raise HTTPException(
                 403, {"field": "site", "message": f"your token acts for {who.site}"}

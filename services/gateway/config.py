@@ -42,6 +42,12 @@ class GatewaySettings(BaseSettings):
         description="Seconds without a decision before a request or cancel is published "
         "again (0: never); see services/gateway/resubmit.py.",
     )
+    school_max_priority: int = Field(
+        default=3,
+        ge=1,
+        description="Highest priority a school may ask for (value = priority x group x "
+        "sessions, so a school could otherwise outbid every other); operators set more.",
+    )
     group_prefix: str = Field(
         default="hubplan",
         description="Consumer groups whose lag is measured: <prefix>-scheduler, <prefix>-logistics.",

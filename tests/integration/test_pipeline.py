@@ -240,6 +240,7 @@ def test_hostile_input_gets_a_clear_answer_and_the_stack_keeps_deciding(stack: S
     changed = submit(stack, {**first, "group_size": 5}, **{"Idempotency-Key": "k-1"})
     assert field_of(changed, 409) == "Idempotency-Key"
     assert "group_size" in changed.json()["errors"][0]["message"]
+    assert field_of(submit(stack, req("host", "vip", priority=99)), 422) == "priority"
     bogus = httpx.get(url, params={"status": "bogus"}, headers=school)
     assert field_of(bogus, 422) == "status"
     nowhere = httpx.get(
