@@ -146,6 +146,9 @@ def wire(s: SchedulerApp) -> None:
             except WireError as exc:
                 m.events.labels("undecodable", exc.reason).inc()
                 await dead_letter(raw, event.key, message, exc.reason, exc.errors)
+                rejected = sched.reject_malformed(raw, exc.reason, exc.errors)
+                if rejected is not None:  # a request we can name gets its decision
+                    await emit(rejected, started, dt.datetime.now(dt.UTC), None)
                 continue
             try:
                 outcome = sched.handle(env, payload)

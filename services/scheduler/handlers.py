@@ -15,6 +15,8 @@ An operator's catalogue, resource or disruption event gets a receipt
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from schemas.common import Strict, describe_errors
+from schemas.common import ID_PATTERN, Strict, describe_errors
 from schemas.events import (
     DECISIONS,
     OPERATOR_EVENTS,
@@ -155,6 +157,34 @@ class Scheduler:
             out = replace(out, messages=first + out.messages, promoted_after_cancel=len(first))
         return out
 
+    def reject_malformed(
+        self, raw: bytes | None, reason: str, errors: list[dict[str, str]]
+    ) -> Outcome | None:
+        """A booking request that fails the schema still gets its one decision.
+
+        The gateway checks the same contract, so this is another producer (or
+        one on an older contract). Without it the request stayed ``pending``
+        for good. Only when the envelope names a new request id and a region
+        this worker holds: a malformed copy of a known request changes nothing.
+        """
+        if reason != "schema-invalid" or raw is None:
+            return None
+        body = json.loads(raw)  # decode got as far as the payload: it is JSON
+        request = (body.get("data") or {}).get("request") if isinstance(body, dict) else None
+        if body.get("type") != BookingRequested.TYPE or not isinstance(request, dict):
+            return None
+        rid, site, region = request.get("id"), request.get("site"), body.get("key")
+
+        def is_id(x: object) -> bool:
+            return isinstance(x, str) and re.fullmatch(ID_PATTERN, x) is not None
+
+        if not is_id(rid) or rid in self.store.bookings:
+            return None
+        if not isinstance(region, str) or region not in self.store.catalogues:
+            return None  # a region of ours only: decisions and their metrics are per region
+        outcome = self._reject(str(rid), str(site) if is_id(site) else None, str(region), errors)
+        return replace(outcome, dead_letter=None)  # the caller dead-letters the bytes
+
     def handler_failed(self, event: Envelope, payload: Strict, error: str) -> Outcome:
         """A bug in a handler: the event is parked (the agent dead-letters it) and
         not run again on redelivery; an operator's event gets a 'failed' receipt."""
@@ -258,7 +288,11 @@ class Scheduler:
     # -- bookings ----------------------------------------------------------
     def _requested(self, event: Envelope, p: BookingRequested) -> Outcome:
         req, region = p.request, event.key
-        if req.id in self.store.bookings:
+        known = self.store.bookings.get(req.id)
+        # an id rejected before it was ever a valid request (malformed, unknown
+        # site) may be sent again, corrected, as the gateway allows; anything
+        # else under a known id is a redelivery or a duplicate
+        if known is not None and not (known["status"] == "rejected" and not known["request"]):
             return Outcome([self._current_decision(req.id)], "duplicate", region)
         rt = self.runtime(region)
         if rt is None:

@@ -95,7 +95,8 @@ def test_garbage_wrong_schema_unknown_site_go_to_dead_letter(
     unknown = Request.model_validate_json(
         json.dumps(req("dlq", "lost", site="atlantis-" + marker[:8]))
     )
-    wrong = envelope(BookingRequested(request=good, requested_by="t"), key="dlq", source="t")
+    odd = Request.model_validate_json(json.dumps(req("dlq", "odd")))
+    wrong = envelope(BookingRequested(request=odd, requested_by="t"), key="dlq", source="t")
     wrong_bytes = encode(wrong).replace(b'"group_size"', b'"groupsize"')
 
     async def scenario() -> list[dict[str, Any]]:
@@ -144,6 +145,10 @@ def test_garbage_wrong_schema_unknown_site_go_to_dead_letter(
     schema = next(d for d in found if d["reason"] == "schema-invalid")
     assert any("group_size" in e["field"] for e in schema["errors"])
     assert decision(stack, "dlq-after", "dlq-near")["status"] == "confirmed"
+    # the malformed request names an id and a region: it gets its decision too
+    rejected = decision(stack, "dlq-odd", "dlq-near")
+    assert rejected["status"] == "rejected"
+    assert {e["field"] for e in rejected["errors"]} >= {"data.request.groupsize"}
 
 
 def test_operator_changes_get_a_receipt_an_operator_can_read(stack: Stack) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from schemas.events import (
     INTAKE,
     BookingCancelled,
+    BookingRejected,
     BookingRequested,
     CatalogueLoaded,
     EventHandled,
@@ -18,7 +21,7 @@ from schemas.events import (
     envelope,
 )
 from schemas.scenario import Request
-from schemas.wire import decode, encode
+from schemas.wire import WireError, decode, encode
 from services.scheduler.handlers import Outcome, Scheduler
 from services.scheduler.state import Store, snapshot
 from tests.builders import request, world
@@ -397,3 +400,57 @@ def test_an_event_seen_before_receipts_were_kept_still_gets_one() -> None:
     s.store.seen[event.id] = 1  # what older versions stored
     (receipt,) = receipts(s.handle(event, payload))
     assert receipt["outcome"] == "applied" and "before receipts" in receipt["detail"]
+
+
+def _malformed(rid: str, key: str = "r", **bad: Any) -> bytes:
+    req = Request.model_validate_json(json.dumps(request(rid)))
+    event = envelope(BookingRequested(request=req, requested_by="t"), key=key, source="other")
+    body = json.loads(encode(event))
+    body["data"]["request"].update(bad)
+    return json.dumps(body).encode()
+
+
+def test_a_schema_invalid_booking_request_is_rejected_by_name_once() -> None:
+    s = fresh()
+    raw = _malformed("odd", max_travel_minutes="far")
+    with pytest.raises(WireError) as caught:
+        decode(raw)
+    err = caught.value
+    assert err.reason == "schema-invalid"
+    out = s.reject_malformed(raw, err.reason, err.errors)
+    assert out is not None and out.kind == "rejected" and out.dead_letter is None
+    (decision,) = [m.event for m in out.messages]
+    assert decision.type == BookingRejected.TYPE and decision.key == "r"
+    assert decision.data["request_id"] == "odd" and decision.data["site"] == "near"
+    assert decision.data["errors"][0]["field"] == "data.request.max_travel_minutes"
+    assert s.store.bookings["odd"]["status"] == "rejected"
+    # a malformed copy of a request the region knows changes nothing
+    assert s.reject_malformed(raw, err.reason, err.errors) is None
+
+
+def test_a_malformed_copy_of_a_known_request_or_a_foreign_region_is_only_dead_lettered() -> None:
+    s = fresh()
+    good = Request.model_validate_json(json.dumps(request("known", **DAY)))
+    s.handle(
+        envelope(BookingRequested(request=good, requested_by="t"), key="r", source="t"),
+        BookingRequested(request=good, requested_by="t"),
+    )
+    before = dict(s.store.bookings["known"])
+    errors = [{"field": "data.request.sessions", "message": "bad"}]
+    assert s.reject_malformed(_malformed("known", sessions=0), "schema-invalid", errors) is None
+    assert s.store.bookings["known"] == before
+    foreign = _malformed("new-one", key="atlantis", sessions=0)
+    assert s.reject_malformed(foreign, "schema-invalid", errors) is None
+    assert s.reject_malformed(b"not json", "not-json", errors) is None
+
+
+def test_a_rejected_id_can_be_sent_again_corrected_but_a_decided_one_cannot() -> None:
+    s = fresh()
+    raw = _malformed("fixme", group_size="twelve")
+    assert s.reject_malformed(raw, "schema-invalid", [{"field": "x", "message": "y"}])
+    fixed = Request.model_validate_json(json.dumps(request("fixme", **DAY)))
+    payload = BookingRequested(request=fixed, requested_by="t")
+    out = s.handle(envelope(payload, key="r", source="t"), payload)
+    assert out.kind == "confirmed" and s.store.bookings["fixme"]["status"] == "confirmed"
+    again = s.handle(envelope(payload, key="r", source="t"), payload)
+    assert again.kind == "duplicate"
