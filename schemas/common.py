@@ -30,10 +30,9 @@ ClockTime = Annotated[
 ]
 
 
-MAX_TEXT = 1000
-STRICT = ConfigDict(
-    extra="forbid", frozen=True, strict=True, str_max_length=MAX_TEXT, allow_inf_nan=False
-)
+STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+LABEL = 200  # names and reasons people type: a school's name, a closure's reason
+PRINCIPAL = 128  # token names, event sources
 
 
 class Strict(BaseModel):
@@ -43,10 +42,12 @@ class Strict(BaseModel):
     ``"5"`` into an int; contracts are validated from JSON text
     (``model_validate_json``), where ISO date strings are still accepted.
 
-    Every string is at most ``MAX_TEXT`` characters unless its field says
-    otherwise, and numbers are finite: a 700 KB ``programme`` once made a
-    decision too large for Kafka, and ``Infinity`` (which Python's JSON
-    parser accepts) one the scheduler could not compute with.
+    Numbers are finite: ``Infinity`` (which Python's JSON parser accepts)
+    once reached the scheduler, which could not compute with it. Free text
+    that comes in from outside has a ``max_length`` on its field (a 700 KB
+    ``programme`` once made a decision too large for Kafka); text the
+    services write themselves is bounded by the event size instead, so a
+    long but honest reason never fails its own contract.
     """
 
     model_config = STRICT
@@ -57,7 +58,9 @@ class DateRange(Strict):
 
     from_: Date = Field(alias="from", description="First date of the range, inclusive.")
     to: Date = Field(description="Last date of the range, inclusive.")
-    reason: str | None = Field(default=None, description="Why the range is closed.")
+    reason: str | None = Field(
+        default=None, max_length=LABEL, description="Why the range is closed."
+    )
 
     model_config = ConfigDict(**STRICT, populate_by_name=True)
 

@@ -10,14 +10,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from schemas.common import Date, Id, Strict
+from schemas.common import LABEL, Date, Id, Strict
 from schemas.scenario import Container, Equipment, Instructor
 
 
 class _Window(Strict):
     from_: Date = Field(alias="from")
     to: Date
-    reason: str = "disruption"
+    reason: str = Field("disruption", max_length=LABEL)
 
     @model_validator(mode="after")
     def _ordered(self) -> _Window:
@@ -59,7 +59,7 @@ class ContainerDelayed(Strict):
     kind: Literal["container-delayed"]
     container: Id
     ready: Date
-    reason: str = "truck delayed"
+    reason: str = Field("truck delayed", max_length=LABEL)
 
 
 class ResourceAdded(Strict):
@@ -79,7 +79,7 @@ class ResourceAdded(Strict):
 class ResourceRemoved(Strict):
     kind: Literal["resource-removed"]
     resource: Id = Field(description="Equipment, container or instructor id.")
-    reason: str = "removed"
+    reason: str = Field("removed", max_length=LABEL)
 
 
 class BookingWithdrawn(Strict):

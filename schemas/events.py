@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from schemas.common import Id, Strict
+from schemas.common import LABEL, PRINCIPAL, Id, Strict
 from schemas.disruptions import Disruption
 from schemas.scenario import Catalogue, Request
 from schemas.schedule import ContainerMove, Session, UnservedReason
@@ -54,7 +54,9 @@ class Envelope(Strict):
     type: str = Field(
         pattern=r"^hubplan\.[a-z.-]+\.v\d+$", description="e.g. hubplan.booking.requested.v1"
     )
-    source: str = Field(min_length=1, description="Producing service, e.g. 'gateway'.")
+    source: str = Field(
+        min_length=1, max_length=PRINCIPAL, description="Producing service, e.g. 'gateway'."
+    )
     time: dt.datetime = Field(description="When the event happened (UTC).")
     key: str = Field(min_length=1, max_length=128, description="Partition key: the region.")
     data: dict[str, Any] = Field(description="The typed payload, see the type's model.")
@@ -70,7 +72,9 @@ class CatalogueLoaded(Strict):
 
     TYPE: ClassVar[str] = "hubplan.catalogue.loaded.v1"
     region: Id
-    scenario: str | None = Field(default=None, description="Name of the scenario it came from.")
+    scenario: str | None = Field(
+        default=None, max_length=LABEL, description="Name of the scenario it came from."
+    )
     catalogue: RegionCatalogue
 
 
@@ -84,7 +88,11 @@ class ResourceChanged(Strict):
     region: Id
     kind: ResourceKind
     op: Literal["upsert", "remove"]
-    id: str = Field(min_length=1, description="Object id (calendar id; 'closed' for closures).")
+    id: str = Field(
+        min_length=1,
+        max_length=PRINCIPAL,
+        description="Object id (calendar id; 'closed' for closures).",
+    )
     value: dict[str, Any] | list[Any] | None = Field(
         default=None, description="The new object in scenario format (upsert only)."
     )
@@ -94,14 +102,16 @@ class ResourceChanged(Strict):
 class BookingRequested(Strict):
     TYPE: ClassVar[str] = "hubplan.booking.requested.v1"
     request: Request
-    requested_by: str = Field(description="Principal that submitted it (token name).")
+    requested_by: str = Field(
+        max_length=PRINCIPAL, description="Principal that submitted it (token name)."
+    )
 
 
 class BookingCancelled(Strict):
     TYPE: ClassVar[str] = "hubplan.booking.cancelled.v1"
     request_id: Id
-    cancelled_by: str
-    reason: str | None = None
+    cancelled_by: str = Field(max_length=PRINCIPAL)
+    reason: str | None = Field(default=None, max_length=LABEL)
 
 
 class PlanProposed(Strict):
@@ -112,6 +122,10 @@ class PlanProposed(Strict):
     base_version: int = Field(ge=0, description="Region version the proposal was computed on.")
     promote: dict[Id, list[Session]] = Field(description="Waitlisted request -> its new sessions.")
     moves: list[ContainerMove]
+    partial: bool = Field(
+        default=False,
+        description="Promotions were left out to fit the event size: optimise again after it.",
+    )
 
 
 class RetryWaitlist(Strict):
@@ -139,7 +153,7 @@ class DisruptionReported(Strict):
     TYPE: ClassVar[str] = "hubplan.disruption.reported.v1"
     region: Id
     disruption: Disruption
-    reported_by: str
+    reported_by: str = Field(max_length=PRINCIPAL)
 
 
 class RepairProposed(Strict):
@@ -191,7 +205,7 @@ class OfferAccepted(Strict):
     TYPE: ClassVar[str] = "hubplan.offer.accepted.v1"
     request_id: Id
     offer: int = Field(ge=0, description="Index into the offers of the latest waitlisted decision.")
-    accepted_by: str
+    accepted_by: str = Field(max_length=PRINCIPAL)
 
 
 class BookingRejected(Strict):
@@ -224,9 +238,7 @@ class EventHandled(Strict):
     outcome: Literal["applied", "ignored", "rejected", "failed"] = Field(
         description="failed: the scheduler hit a bug on it (the event is dead-lettered)."
     )
-    detail: str = Field(
-        "", max_length=4000, description="Why it was ignored, rejected or failed, or what it did."
-    )
+    detail: str = Field("", description="Why it was ignored, rejected or failed, or what it did.")
     errors: list[dict[str, str]] = Field(
         default_factory=list, description="For a rejected event: field and message, as in the DLQ."
     )

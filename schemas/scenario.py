@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from schemas.common import (
+    LABEL,
     Audience,
     ClockTime,
     Date,
@@ -54,7 +55,11 @@ class Slot(Strict):
 
 class Site(Strict):
     id: Id
-    name: str = Field(min_length=1, description="Human name, e.g. 'Sam Eyde videregående skole'.")
+    name: str = Field(
+        min_length=1,
+        max_length=LABEL,
+        description="Human name, e.g. 'Sam Eyde videregående skole'.",
+    )
     kind: SiteKind
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
@@ -171,7 +176,7 @@ class Catalogue(Strict):
 
 class Scenario(Catalogue):
     format: Literal["hubplan-scenario/1"]
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=LABEL)
     requests: list[Request] = Field(default_factory=list)
     locked: list[LockedSession] = Field(default_factory=list)
 

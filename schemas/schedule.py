@@ -60,7 +60,7 @@ class ContainerMove(Strict):
 class Unserved(Strict):
     request: Id
     reason: UnservedReason
-    detail: str = Field(max_length=4000, description="Text a person can act on.")
+    detail: str = Field(description="Text a person can act on.")
 
 
 class Displaced(Strict):

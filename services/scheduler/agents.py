@@ -32,7 +32,7 @@ from schemas.wire import WireError, decode, encode
 from services.planner.calendar import notice_cutoff
 from services.scheduler.app import SchedulerApp
 from services.scheduler.handlers import Outcome
-from services.scheduler.optimiser import dumps, solve_snapshot
+from services.scheduler.optimiser import dumps, fit_proposal, solve_snapshot
 from services.scheduler.repair_handlers import repair_input, run_repair
 from services.scheduler.solver_pool import SolverPool
 from services.scheduler.state import snapshot
@@ -243,7 +243,10 @@ def wire(s: SchedulerApp) -> None:
                 moves=[ContainerMove.model_validate(x, strict=False) for x in result["moves"]],
             )
             event = envelope(proposal, key=region, source="scheduler-repair")
-            await topics[INTAKE].send(key=region.encode(), value=encode(event))
+            value = encode(event)
+            if len(value) > MAX_EVENT_BYTES:  # a repair is all or nothing: cannot be split
+                raise ValueError(f"repair proposal of {len(value):,} bytes is too large")
+            await topics[INTAKE].send(key=region.encode(), value=value)
             failed = False
         except Exception:
             log.exception("repair failed for %s", region)
@@ -257,6 +260,9 @@ def wire(s: SchedulerApp) -> None:
                 rt.repair_failures = rt.repair_failures + 1 if failed else 0
                 delay = min(2.0**rt.repair_failures, 300.0) if failed else 0.0
                 rt.repair_not_before = time.monotonic() + delay
+
+    def size_on_the_wire(proposal: PlanProposed) -> int:
+        return len(encode(envelope(proposal, key=proposal.region, source="scheduler-optimiser")))
 
     async def run_optimiser(
         region: str, version: int, scenario_json: str, waitlisted: list[str], booked: list[Any]
@@ -282,6 +288,9 @@ def wire(s: SchedulerApp) -> None:
                     },
                     moves=[ContainerMove.model_validate(x, strict=False) for x in result["moves"]],
                 )
+                proposal = fit_proposal(proposal, MAX_EVENT_BYTES, size_on_the_wire)
+                if not proposal.promote:
+                    raise ValueError(f"no promotion fits {MAX_EVENT_BYTES:,} bytes")
                 event = envelope(proposal, key=region, source="scheduler-optimiser")
                 await topics[INTAKE].send(key=region.encode(), value=encode(event))
         except BrokenProcessPool:

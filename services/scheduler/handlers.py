@@ -418,7 +418,7 @@ class Scheduler:
         for rid, sessions in promoted.items():
             self._record(rt, rt.requests[rid], "confirmed", sessions=sessions)
         rt = self.reload(p.region)
-        self._touch(rt, "optimiser", optimised=True)
+        self._touch(rt, "optimiser", optimised=not p.partial)  # partial: the rest next run
         msgs = [self._current_decision(rid, via="optimiser") for rid in promoted]
         return Outcome(msgs, "optimised", p.region)
 

@@ -10,8 +10,10 @@ region has not changed since the snapshot.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
+from schemas.events import PlanProposed
 from schemas.scenario import Scenario
 from schemas.schedule import ContainerMove
 from services.planner.solve import SolveParams, solve
@@ -66,3 +68,33 @@ def solve_snapshot(
 
 def dumps(scenario: Scenario) -> str:
     return scenario.model_dump_json(by_alias=True, exclude_none=True)
+
+
+def fit_proposal(
+    proposal: PlanProposed, limit: int, size: Callable[[PlanProposed], int]
+) -> PlanProposed:
+    """The proposal with as many promotions as fit ``limit`` bytes (``size`` measures
+    the encoded event); ``partial`` when some were left out.
+
+    Any subset of a plan's promotions is a valid plan (fewer sessions never break
+    capacity; the moves stay consistent with every confirmed session), and a
+    partial proposal leaves the region to be optimised again, so the rest
+    follows. Without this a big promotion (~2,600 sessions) was refused by
+    the worker's own intake as too large.
+    """
+    if size(proposal) <= limit:
+        return proposal
+    ids = sorted(proposal.promote)
+
+    def first(n: int) -> PlanProposed:
+        kept = {rid: proposal.promote[rid] for rid in ids[:n]}
+        return proposal.model_copy(update={"promote": kept, "partial": True})
+
+    lo, hi = 0, len(ids) - 1  # the most that fit, by bisection (size grows with n)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if size(first(mid)) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return first(lo)

@@ -211,6 +211,11 @@ def test_optimiser_proposals_apply_only_to_the_version_they_saw() -> None:
     assert len(scenario.locked) == 2
     fresh_one = PlanProposed(region="r", base_version=rt.version, promote={}, moves=[])
     assert s.handle(envelope(fresh_one, key="r", source="t"), fresh_one).kind == "optimised"
+    assert not s.runtime("r").dirty  # c waits, but the optimiser had its say
+    rt = s.runtime("r")
+    part = PlanProposed(region="r", base_version=rt.version, promote={}, moves=[], partial=True)
+    assert s.handle(envelope(part, key="r", source="t"), part).kind == "optimised"
+    assert s.runtime("r").dirty  # the promotions left out follow in the next run
 
 
 def test_invalid_catalogue_goes_to_dead_letter() -> None:
