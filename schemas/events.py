@@ -23,6 +23,7 @@ topic                     types                                        producer 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
 from typing import Any, ClassVar, Literal
@@ -45,6 +46,16 @@ TOPICS = (INTAKE, DECISIONS, PLANS, DEADLETTER)
 MAX_EVENT_BYTES = 512 * 1024
 # How much of a larger message's value its dead-letter record keeps.
 DEAD_LETTER_KEEPS = 64 * 1024
+
+
+def dead_letter_original(raw: bytes | None) -> str:
+    """A message value for ``DeadLettered.original_base64``: whole up to the event
+    limit, else its first ``DEAD_LETTER_KEEPS`` bytes (the rest stays on its topic,
+    at its offset), so a dead-letter record always fits Kafka."""
+    kept = raw or b""
+    if len(kept) > MAX_EVENT_BYTES:
+        kept = kept[:DEAD_LETTER_KEEPS]
+    return base64.b64encode(kept).decode()
 
 
 class Envelope(Strict):

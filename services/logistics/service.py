@@ -16,14 +16,20 @@ compacted by region key, the replay is one message per region.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from schemas.events import DEADLETTER, PLANS, DeadLettered, PlanChanged, envelope
+from schemas.events import (
+    DEADLETTER,
+    PLANS,
+    DeadLettered,
+    PlanChanged,
+    dead_letter_original,
+    envelope,
+)
 from schemas.wire import WireError, decode, encode
 from services.logistics.config import LogisticsSettings
 from services.logistics.diff import MoveBook
@@ -59,7 +65,7 @@ def handle(
             offset=offset,
             reason=exc.reason,
             errors=exc.errors,
-            original_base64=base64.b64encode(raw or b"").decode(),
+            original_base64=dead_letter_original(raw),
             original_key=key.decode(errors="replace") if key else None,
         )
         event = envelope(dead, key="deadletter", source=source)

@@ -7,7 +7,6 @@ the dead-letter path for anything that cannot be decoded or applied.
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import logging
 import time
@@ -18,13 +17,13 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import FaustError
 
 from schemas.events import (
-    DEAD_LETTER_KEEPS,
     DEADLETTER,
     INTAKE,
     MAX_EVENT_BYTES,
     DeadLettered,
     PlanProposed,
     RepairProposed,
+    dead_letter_original,
     envelope,
 )
 from schemas.schedule import ContainerMove, Session
@@ -61,16 +60,13 @@ def wire(s: SchedulerApp) -> None:
         reason: str,
         errors: list[dict[str, str]],
     ) -> None:
-        original = raw or b""
-        if len(original) > MAX_EVENT_BYTES:  # the rest stays on its topic, at its offset
-            original = original[:DEAD_LETTER_KEEPS]
         payload = DeadLettered(
             topic=message.topic,
             partition=message.partition,
             offset=message.offset,
             reason=reason,
             errors=errors,
-            original_base64=base64.b64encode(original).decode(),
+            original_base64=dead_letter_original(raw),
             original_key=key.decode(errors="replace") if isinstance(key, bytes) else key,
         )
         event = envelope(payload, key="deadletter", source="scheduler")

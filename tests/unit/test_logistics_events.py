@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 
@@ -128,6 +129,15 @@ def test_handler_dead_letters_garbage_and_skips_other_types() -> None:
         envelope(BookingCancelled(request_id="x", cancelled_by="t"), key="r", source="gateway")
     )
     assert handle(other, MoveBook(), source="logistics") == []
+
+
+def test_handler_dead_letters_an_oversized_message_with_its_head_only() -> None:
+    raw = b'{"big": "' + b"x" * 600_000 + b'"}'
+    (out,) = handle(raw, MoveBook(), source="logistics", offset=3, key=b"r")
+    _, dead = decode(out.value)
+    assert dead.reason == "too-large"  # type: ignore[attr-defined]
+    kept = base64.b64decode(dead.original_base64)  # type: ignore[attr-defined]
+    assert kept == raw[: 64 * 1024]
 
 
 def test_logistics_decoder_rejects_foreign_and_broken_messages() -> None:
