@@ -31,6 +31,7 @@ from schemas.events import (
     BookingRequested,
     CatalogueLoaded,
     DisruptionReported,
+    Envelope,
     OfferAccepted,
     RegionCatalogue,
     ResourceChanged,
@@ -118,20 +119,28 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         def field(loc: tuple[Any, ...]) -> str:
             # "query.status" -> "status": the parameter's own name; a whole body stays "body"
             inside = len(loc) > 1 and loc[0] in ("body", "query", "path", "header")
+            inside = inside and not isinstance(loc[1], int)  # ("body", 8): a JSON syntax error
             return format_loc(loc[1:] if inside else loc)
 
         errors = [{"field": field(tuple(e["loc"])), "message": str(e["msg"])} for e in exc.errors()]
         return JSONResponse({"errors": errors}, status_code=422)
 
-    async def publish(key: str, payload: Strict, event_id: str | None = None) -> str:
+    def outgoing(key: str, payload: Strict, event_id: str | None = None) -> tuple[Envelope, bytes]:
+        """The event and its bytes, or 413 when Kafka (and the scheduler) would refuse it."""
         event = envelope(payload, key=key, source="gateway", event_id=event_id)
         value = encode(event)
-        if len(value) > MAX_EVENT_BYTES:  # Kafka would refuse it; the scheduler too
+        if len(value) > MAX_EVENT_BYTES:
             message = f"the {event.type} event would be {len(value):,} bytes; at most "
             raise HTTPException(413, {"field": "body", "message": f"{message}{MAX_EVENT_BYTES:,}"})
+        return event, value
+
+    async def send(key: str, event: Envelope, value: bytes) -> str:
         await app.state.producer.send_and_wait(INTAKE, value, key=key.encode())
         metrics.published.labels(event.type).inc()
         return event.id
+
+    async def publish(key: str, payload: Strict, event_id: str | None = None) -> str:
+        return await send(key, *outgoing(key, payload, event_id))
 
     def projection() -> Projection:
         return app.state.projection
@@ -205,7 +214,7 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         """A retry must repeat the request it retries; a reused key with other
         fields would otherwise be dropped without a word."""
         view = projection().requests.get(rid)
-        stored = view.request if view is not None else None
+        stored = (view.asked or view.request) if view is not None else None
         if stored is None:
             return  # not read back yet: nothing to compare with
         same = {k: stored[k] for k in ("id", "submitted_at") if k in stored}
@@ -315,14 +324,24 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         except ValidationError as exc:
             raise unprocessable(describe_errors(exc)) from None
         regions = sorted({s.region for s in scenario.sites})
-        events = []
-        for region in regions:
-            event_id = await publish(
+        # every region's catalogue is sized before any is sent: all or nothing
+        ready = [
+            (
                 region,
-                CatalogueLoaded(
-                    region=region, scenario=scenario.name, catalogue=_catalogue_of(scenario, region)
+                outgoing(
+                    region,
+                    CatalogueLoaded(
+                        region=region,
+                        scenario=scenario.name,
+                        catalogue=_catalogue_of(scenario, region),
+                    ),
                 ),
             )
+            for region in regions
+        ]
+        events = []
+        for region, (event, value) in ready:
+            event_id = await send(region, event, value)
             events.append(receipt_link(region, event_id, CatalogueLoaded.TYPE))
         sent = 0
         if requests:

@@ -52,6 +52,7 @@ class RequestView:
     region: str | None = None
     site: str | None = None
     request: dict[str, Any] | None = None
+    asked: dict[str, Any] | None = None  # as submitted (an accepted offer changes ``request``)
     status: str = "pending"
     sessions: list[dict[str, Any]] = field(default_factory=list)
     reason: str | None = None
@@ -162,7 +163,7 @@ class Projection:
                 self.site_names[payload.id] = str(payload.value.get("name", payload.id))
         elif isinstance(payload, BookingRequested):
             view = self._view(payload.request.id)
-            view.request = payload.request.model_dump(mode="json")
+            view.request = view.asked = payload.request.model_dump(mode="json")
             view.site, view.region = payload.request.site, event.key
             view.asked_at = self.clock()
             self.event_to_request[event.id] = payload.request.id

@@ -81,6 +81,11 @@ def place_request(
         chosen.append(booking)
         taken_dates.append(date)
         if len(chosen) == need:
+            # a ranking visits days out of order: number the sessions by date
+            for b, index in zip(
+                sorted(chosen, key=lambda b: (b.day, b.slot)), free_indices, strict=True
+            ):
+                b.index = index
             return chosen
     for b in chosen:
         ledger.release(b)

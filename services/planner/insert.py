@@ -86,8 +86,8 @@ class LivePlan:
             return self.sessions(req.id)
         cands = self._candidates(req)
         self.pressure.note(req, cands)
-        # earliest-first finds a fit whenever there is one (greedy.py); a retry
-        # of a waitlisted request usually finds none, and stops at this one pass
+        # earliest-first decides whether it fits (the rule FCFS and the offers
+        # use); a retry of a waitlisted request usually does not, and stops here
         placed = place_request(self.inst, self.ledger, r, cands)
         if placed is None:
             return None

@@ -122,9 +122,11 @@ def _further(live: LivePlan, req: Request) -> Offer | None:
 
 
 def _fewer(live: LivePlan, req: Request) -> Offer | None:
-    """The most sessions that fit, by bisection: if n fit, so do n - 1 (drop one),
-    and ``probe`` finds a fit whenever there is one, so a few probes do (one per
-    session on the event loop once stalled the scheduler on a 100,000-session request)."""
+    """The most sessions ``probe`` can place, by bisection: probe's greedy visits
+    days in the same order whatever the count, so its placement of n sessions is
+    the start of its placement of n + 1, and if n do not fit, more do not. A few
+    probes give what one probe per count gave (that once stalled the scheduler
+    for minutes on a 100,000-session request)."""
     fits: dict[int, list[Session]] = {}
     lo, hi = 0, req.sessions - 1  # lo: fits (0 trivially); hi: the most worth trying
     while lo < hi:

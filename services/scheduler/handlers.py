@@ -268,8 +268,8 @@ class Scheduler:
     def reload(self, region: str) -> RegionRuntime:
         """Rebuild a region's runtime from the tables after a change to them.
 
-        Keeps the version count (no jump, see ``state.VERSION_STRIDE``) and
-        the token of a RetryWaitlist on its way: ``handle`` has already
+        Keeps the version count (no jump, see ``state.VERSION_STRIDE``), a
+        failing repair's backoff, and the token of a RetryWaitlist on its way: ``handle`` has already
         offered what was freed to the waitlist before this event, so that
         command still only has to retry what later cancels free.
         """
@@ -279,6 +279,8 @@ class Scheduler:
         if old is not None:  # same process: its versions and pending retry go on
             rt.retry_token = old.retry_token
             rt.version, rt.version_saved = old.version, old.version_saved
+            # a failing repair keeps its backoff through the reload every change does
+            rt.repair_failures, rt.repair_not_before = old.repair_failures, old.repair_not_before
         return rt
 
     def forget(self) -> None:

@@ -36,7 +36,7 @@ def test_accept_an_offer_and_a_stale_offer_is_refused(stack: Stack) -> None:
     for i in range(2):
         decision(stack, f"of-full{i}", "of-near")
     late = req("of", "late", **DAY)
-    assert submit(stack, late).status_code == 202
+    assert submit(stack, late, **{"Idempotency-Key": "of-late-1"}).status_code == 202
     view = _wait(stack, "of-late", "of-near", "waitlisted")
     offers = view["offers"]
     assert offers and offers[0]["kind"] == "window"
@@ -49,6 +49,9 @@ def test_accept_an_offer_and_a_stale_offer_is_refused(stack: Stack) -> None:
     booked = _wait(stack, "of-late", "of-near", "confirmed")
     assert booked["sessions"] == offers[0]["sessions"]
     assert booked["request"]["latest"] == offers[0]["request"]["latest"]
+    # the client's retry of its original POST is still that request, not a new one
+    retry = submit(stack, late, **{"Idempotency-Key": "of-late-1"})
+    assert retry.status_code == 202 and retry.json()["replayed"] is True
 
     # a second waitlisted request whose offer is taken by someone else first
     again = req("of", "again", **DAY)

@@ -32,6 +32,13 @@ def _dates(sessions: list[Session] | object) -> list[str]:
     return [str(s.date) for s in sessions]
 
 
+def _busy(live: LivePlan, *dates: str) -> None:
+    """Book one session on each date (one slot of two taken; its demand noted)."""
+    for day in dates:
+        (one,) = _requests(request(f"busy-{day}", earliest=day, latest=day))
+        assert _dates(live.add(one)) == [day]
+
+
 def _serves_all_three(ranked: bool) -> tuple[list[str], object]:
     """Tuesday-only, Tuesday-or-Wednesday, Tuesday-only again, in that order."""
     live = _catalogue_only()
@@ -59,15 +66,12 @@ def test_earliest_first_would_have_turned_the_last_request_away() -> None:
 def test_a_ranking_that_misses_a_fit_falls_back_to_the_earliest_sessions() -> None:
     live = _catalogue_only()
     mon, nxt_mon = "2027-01-04", "2027-01-11"
-    first, second, gapped = _requests(
-        request("mon", earliest=mon, latest=mon),
-        request("next-mon", earliest=nxt_mon, latest=nxt_mon),
-        # two sessions a week apart inside Mon..next Mon: only that Monday pair works,
-        # and both Mondays are contested, so the ranking tries the quiet midweek first
-        request("gapped", sessions=2, min_gap_days=7, earliest=mon, latest=nxt_mon),
+    _busy(live, mon, nxt_mon)
+    # two sessions a week apart inside Mon..next Mon: only that Monday pair works,
+    # and both Mondays are contested, so the ranking tries the quiet midweek first
+    (gapped,) = _requests(
+        request("gapped", sessions=2, min_gap_days=7, earliest=mon, latest=nxt_mon)
     )
-    live.add(first)
-    live.add(second)
     live.pressure.note(gapped, live._candidates(gapped))
     live.inst.requests.append(gapped)
     live.inst.request_index[gapped.id] = r = len(live.inst.requests) - 1
@@ -112,14 +116,33 @@ def test_cancel_and_replace_keep_the_demand_estimate_to_known_requests() -> None
 def test_a_rebuilt_plan_decides_the_next_request_as_the_live_one_would() -> None:
     specs = [
         request("tue-only", earliest=TUE, latest=TUE),
+        request("gone", earliest=TUE, latest=WED),
         request("flexible", earliest=TUE, latest=WED),
-        request("wed-evening", audience="adults", earliest=WED, latest=WED),
     ]
-    tue_only, flexible, evening = _requests(*specs)
+    tue_only, gone, flexible = _requests(*specs)
     live = _catalogue_only()
-    confirmed = {r.id: live.add(r) for r in (tue_only, flexible)}
-    assert all(isinstance(s, list) for s in confirmed.values())
-    # a worker taking the region over rebuilds from the tables: known requests + sessions
-    rebuilt = LivePlan(parse(world(requests=specs[:2])), confirmed)  # type: ignore[arg-type]
-    assert rebuilt.pressure.option_demand == pytest.approx(live.pressure.option_demand)
-    assert rebuilt.add(evening) == live.add(evening)
+    confirmed = live.add(tue_only)
+    assert isinstance(confirmed, list)
+    live.add(gone)
+    live.cancel("gone")  # its demand goes with it
+    # a worker taking the region over rebuilds from the tables: the known
+    # requests (not the cancelled one) and their sessions
+    rebuilt = LivePlan(parse(world(requests=specs[:1])), {"tue-only": confirmed})
+    assert rebuilt.pressure.option_demand == pytest.approx(
+        {k: v for k, v in live.pressure.option_demand.items() if abs(v) > 1e-9}
+    )
+    # Tuesday's last slot is contested by the Tuesday-only demand both know of
+    assert _dates(rebuilt.add(flexible)) == _dates(live.add(flexible)) == [WED]
+
+
+def test_sessions_are_numbered_in_date_order_whatever_order_they_were_chosen_in() -> None:
+    live = _catalogue_only()
+    _busy(live, "2027-01-04", TUE)
+    # four sessions Mon..Fri: the ranking takes the quiet Wed-Fri first
+    (spread,) = _requests(request("spread", sessions=4, earliest="2027-01-04", latest="2027-01-08"))
+    placed = live.add(spread)
+    assert isinstance(placed, list)
+    assert [s.index for s in placed] == [0, 1, 2, 3]
+    assert [str(s.date) for s in placed] == sorted(str(s.date) for s in placed)
+    booked = sorted(live.bookings["spread"], key=lambda b: b.index)
+    assert [b.day for b in booked] == sorted(b.day for b in booked)

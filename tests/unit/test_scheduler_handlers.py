@@ -14,6 +14,7 @@ from schemas.events import (
     BookingRequested,
     CatalogueLoaded,
     EventHandled,
+    OfferAccepted,
     PlanProposed,
     RegionCatalogue,
     ResourceChanged,
@@ -459,3 +460,33 @@ def test_a_rejected_id_can_be_sent_again_corrected_but_a_decided_one_cannot() ->
     assert out.kind == "confirmed" and s.store.bookings["fixme"]["status"] == "confirmed"
     again = s.handle(envelope(payload, key="r", source="t"), payload)
     assert again.kind == "duplicate"
+
+
+def test_a_failing_repairs_backoff_survives_the_reload_a_change_does() -> None:
+    s = fresh()
+    rt = s.runtime("r")
+    assert rt is not None
+    rt.repair_failures, rt.repair_not_before = 3, 1e12
+    unit = {"type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]}
+    change = ResourceChanged(region="r", kind="equipment", op="upsert", id="dry-9", value=unit)
+    s.handle(envelope(change, key="r", source="t"), change)  # reloads the region's runtime
+    again = s.runtime("r")
+    assert again is not rt and (again.repair_failures, again.repair_not_before) == (3, 1e12)
+
+
+def test_an_accepted_offer_books_the_sessions_it_showed_not_a_ranked_choice() -> None:
+    s = fresh()
+    tue = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    ask(s, "mon", earliest="2027-01-04", latest="2027-01-04")  # Monday is contested now
+    ask(s, "a", **tue)
+    ask(s, "b", **tue)
+    ask(s, "c", **tue)  # Tuesday is full: waitlisted, with a wider window on offer
+    rec = s.store.bookings["c"]
+    assert rec["status"] == "waitlisted"
+    window = next(i for i, o in enumerate(rec["offers"]) if o["kind"] == "window")
+    shown = [(x["date"], x["slot"]) for x in rec["offers"][window]["sessions"]]
+    assert shown == [("2027-01-04", "pm")]  # the earliest: Monday's last slot
+    accept = OfferAccepted(request_id="c", offer=window, accepted_by="t")
+    out = s.handle(envelope(accept, key="r", source="t"), accept)
+    assert out.kind == "confirmed"  # a ranked placement would pick a quiet day instead
+    assert [(x["date"], x["slot"]) for x in s.store.bookings["c"]["sessions"]] == shown
