@@ -117,7 +117,7 @@ class Request(Strict):
     audience: Audience
     # upper bounds (project addition): far above any real request, low enough
     # that no request can make a decision, an offer search or the objective blow up
-    programme: str = Field(min_length=1, max_length=100)
+    programme: str = Field(min_length=1, max_length=LABEL)
     equipment_type: Id
     group_size: int = Field(ge=1, le=1000)
     sessions: int = Field(ge=1, le=250, description="At most 250 (a school year's working days).")
