@@ -84,6 +84,8 @@ def _check_one(inst: Instance, lock: LockedSession) -> KeptLock | str:
     if lock.date.isoweekday() not in sc.weekdays or in_ranges(lock.date, sc.closed):
         return f"{lock.date} is no longer a working day (closed everywhere)"
     day = inst.days.index(lock.date)
+    if lock.slot not in inst.slot_ids:
+        return f"slot {lock.slot} no longer exists"
     slot = inst.slot_ids.index(lock.slot)
     if inst.slot_part[slot] != req.part:
         return f"slot {lock.slot} is not a {req.part} slot"
@@ -98,6 +100,8 @@ def _check_one(inst: Instance, lock: LockedSession) -> KeptLock | str:
         if req.part not in pool.parts:
             return f"{lock.resource} no longer offers {req.part} sessions"
         blocked = pool.blocked
+    elif lock.resource not in inst.box_index:
+        return f"{lock.resource} was removed from the catalogue"
     else:
         b = inst.box_index[lock.resource]
         box = inst.boxes[b]
@@ -123,8 +127,10 @@ def _check_one(inst: Instance, lock: LockedSession) -> KeptLock | str:
         return f"{lock.resource} cannot be used within the group's travel limit on {lock.date}"
     staff = None
     if lock.staff is not None:
+        staff = next((i for i, p in enumerate(inst.staff or []) if p.id == lock.staff), None)
+        if staff is None:
+            return f"instructor {lock.staff} was removed from the catalogue"
         assert inst.staff is not None
-        staff = next(i for i, p in enumerate(inst.staff) if p.id == lock.staff)
         person = inst.staff[staff]
         if day in inst.staff_blocked[staff]:
             return f"instructor {lock.staff} is unavailable on {lock.date}"

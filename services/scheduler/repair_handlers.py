@@ -31,7 +31,7 @@ from services.planner.repair import RepairParams, repair
 from services.scheduler.state import RegionRuntime, snapshot
 
 if TYPE_CHECKING:
-    from services.scheduler.handlers import Outcome, Scheduler
+    from services.scheduler.handlers import Out, Outcome, Scheduler
 
 
 def describe(p: DisruptionReported) -> str:
@@ -84,6 +84,11 @@ def repair_input(rt: RegionRuntime, frozen_days: int, today: dt.date) -> tuple[s
     """(scenario JSON, current schedule JSON) for the repair thread."""
     scenario = snapshot(rt).model_copy(update={"locked": []})
     sessions = [s for r, st in rt.status.items() if st == "confirmed" for s in rt.live.sessions(r)]
+    # bookings on a unit the disruption removed: the repair sees them as locks it
+    # cannot keep, and reschedules or displaces them like any other
+    sessions += [
+        s for r, kept in rt.unkept.items() if rt.status.get(r) != "confirmed" for s in kept
+    ]
     current = Schedule.model_validate(
         {
             "format": SCHEDULE_FORMAT,
@@ -158,8 +163,8 @@ def on_repair(sched: Scheduler, p: RepairProposed) -> Outcome:
         if rid not in rt.requests:
             continue
         req = rt.requests[rid]
-        old = rt.live.sessions(rid)
-        was = rt.status.get(rid)
+        old = rt.live.sessions(rid) or rt.unkept.get(rid, [])
+        was = "confirmed" if rid in rt.unkept else rt.status.get(rid)
         sched.record(rt, req, "confirmed", sessions=sessions)
         rt.waitlist.discard(rid)
         if was == "confirmed":
@@ -169,14 +174,11 @@ def on_repair(sched: Scheduler, p: RepairProposed) -> Outcome:
             msgs.append(sched.decision_out(rt.region, payload))
         else:
             msgs.append(sched.current_decision(rid, via="optimiser"))
-    for rid in p.lost:
-        if rt.status.get(rid) != "confirmed":
-            continue
+    lost = [r for r in p.lost if rt.status.get(r) == "confirmed" or r in rt.unkept]
+    for rid in lost:
         req = rt.requests[rid]
-        old = rt.live.sessions(rid)
-        detail = (
-            f"displaced by {p.cause}; no other slot could keep it - you are on the waiting list"
-        )
+        old = rt.live.sessions(rid) or rt.unkept.get(rid, [])
+        detail = f"displaced by {p.cause}; no other slot could keep it"
         sched.record(rt, req, "waitlisted", reason="no-capacity", detail=detail)
         msgs.append(
             sched.decision_out(
@@ -190,8 +192,29 @@ def on_repair(sched: Scheduler, p: RepairProposed) -> Outcome:
     meta.pop("repair_containers", None)
     sched.store.regions[p.region] = meta
     rt = sched.reload(p.region)
+    for rid in lost:  # on the new plan: why it waits, and what it could have instead
+        msgs.append(_after_displacement(sched, rt, rid, p.cause))
     sched.touch(rt, "repair")
     return Outcome(msgs, "repaired", p.region)
+
+
+def _after_displacement(sched: Scheduler, rt: RegionRuntime, rid: str, cause: str) -> Out:
+    """The decision a displaced booking ends with: booked again if the repaired plan
+    has room after all, else waitlisted with the true reason and counter-offers,
+    like a request that had just arrived."""
+    from services.scheduler.offer_handlers import offers_for
+
+    req = rt.requests[rid]
+    decided = rt.live.add(req)
+    if isinstance(decided, list):
+        rt.waitlist.discard(rid)
+        sched.record(rt, req, "confirmed", sessions=decided)
+    else:
+        detail = f"displaced by {cause}: {decided.detail}"
+        sched.record(
+            rt, req, "waitlisted", reason=decided.reason, detail=detail, offers=offers_for(rt, req)
+        )
+    return sched.current_decision(rid, via="optimiser")
 
 
 def session_list(raw: list[dict[str, Any]]) -> list[Session]:

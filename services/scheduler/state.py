@@ -73,6 +73,10 @@ class RegionRuntime:
     # token of the RetryWaitlist command on its way (see cancel_handlers.py)
     freed: list[Booking] = field(default_factory=list)
     retry_token: str | None = None
+    # confirmed bookings whose unit, slot or instructor the catalogue no longer
+    # has (a disruption removed it): still confirmed in the table until the
+    # repair reschedules or displaces them, which needs their old sessions
+    unkept: dict[str, list[Session]] = field(default_factory=dict)
 
 
 def scenario_of(catalogue: RegionCatalogue, requests: list[Request], name: str) -> Scenario:
@@ -124,6 +128,7 @@ def load_runtime(store: Store, region: str) -> RegionRuntime | None:
         if rid not in live.bookings:  # no longer bookable in this catalogue
             runtime.status[rid] = "waitlisted"
             runtime.waitlist.add(requests[rid])
+            runtime.unkept[rid] = confirmed[rid]
     return runtime
 
 

@@ -319,3 +319,31 @@ def test_a_session_whose_container_is_in_transit_is_repaired_not_lost() -> None:
         frozen_days=0,
     )
     assert result.lost == [] and {s.request for s in result.plan.sessions} == {"a"}
+
+
+def test_a_removed_unit_and_instructor_are_repaired_not_a_crash() -> None:
+    twins = [
+        {"id": f"dry-{i}", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]}
+        for i in (1, 2)
+    ]
+    staff = [
+        {
+            "id": f"inst-{n}",
+            "home_site": "hub",
+            "types": ["dry-room"],
+            "parts": ["day"],
+            "max_sessions_per_week": 5,
+        }
+        for n in (1, 2)
+    ]
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(equipment=twins, staff=staff, requests=[request("a", **day)])
+    before = _planned(data)
+    (session,) = before.sessions
+    for removed in (session.resource, session.staff):
+        result = _disrupt(data, before, {"kind": "resource-removed", "resource": removed})
+        # the only session moves to the twin unit or instructor, same date and slot
+        assert result.lost == [] and [c.kind for c in result.changes] in (["unit"], ["instructor"])
+        (moved,) = result.plan.sessions
+        assert (moved.date, moved.slot) == (session.date, session.slot)
+        assert removed not in (moved.resource, moved.staff)

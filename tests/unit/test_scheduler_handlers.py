@@ -22,6 +22,7 @@ from schemas.events import (
     envelope,
 )
 from schemas.scenario import Request
+from schemas.schedule import Session
 from schemas.wire import WireError, decode, encode
 from services.scheduler.handlers import Outcome, Scheduler
 from services.scheduler.state import Store, snapshot
@@ -262,9 +263,52 @@ def test_disruption_changes_catalogue_then_repair_reschedules() -> None:
         region="r", base_version=rt.version, cause=rt.repair, sessions={}, lost=["a"], moves=[]
     )
     applied = s.handle(envelope(proposal, key="r", source="t"), proposal)
-    assert decision_types(applied) == ["hubplan.booking.displaced.v1"]
-    assert s.store.bookings["a"]["status"] == "waitlisted"
+    # displaced (what it had), then its decision on the repaired plan: the true reason
+    assert decision_types(applied) == [
+        "hubplan.booking.displaced.v1",
+        "hubplan.booking.waitlisted.v1",
+    ]
+    rec = s.store.bookings["a"]
+    assert rec["status"] == "waitlisted" and rec["detail"].startswith("displaced by equipment")
+    assert rec["reason"] == "no-slot-in-window"  # its one-day window has no unit left
     assert "repair" not in s.store.regions["r"]
+
+
+def test_a_removed_unit_s_bookings_are_rescheduled_by_the_repair_not_left_on_it() -> None:
+    from schemas.disruptions import ResourceRemoved
+    from schemas.events import DisruptionReported, RepairProposed
+    from services.scheduler.repair_handlers import repair_input, run_repair
+
+    s = fresh()
+    unit = {"type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]}
+    change = ResourceChanged(region="r", kind="equipment", op="upsert", id="dry-2", value=unit)
+    s.handle(envelope(change, key="r", source="t"), change)
+    assert ask(s, "a", **DAY).kind == "confirmed"
+    gone = s.runtime("r").live.sessions("a")[0].resource
+    removed = ResourceRemoved(kind="resource-removed", resource=gone)
+    payload = DisruptionReported(region="r", disruption=removed, reported_by="ops")
+    assert s.handle(envelope(payload, key="r", source="t"), payload).kind == "disruption"
+    rt = s.runtime("r")
+    assert "a" in rt.unkept  # still confirmed in the table until the repair says otherwise
+    scenario_json, current_json = repair_input(rt, 0, rt.catalogue.horizon.start)
+    result = run_repair(scenario_json, current_json, 3.0, 0, "2027-01-04")
+    assert result["lost"] == [] and [x["resource"] for x in result["sessions"]["a"]] != [gone]
+    proposal = RepairProposed(
+        region="r",
+        base_version=rt.version,
+        cause=rt.repair or "",
+        sessions={
+            r: [Session.model_validate(x, strict=False) for x in v]
+            for r, v in result["sessions"].items()
+        },
+        lost=result["lost"],
+        moves=[],
+    )
+    applied = s.handle(envelope(proposal, key="r", source="t"), proposal)
+    assert decision_types(applied) == ["hubplan.booking.rescheduled.v1"]
+    rec = s.store.bookings["a"]
+    assert rec["status"] == "confirmed" and all(x["resource"] != gone for x in rec["sessions"])
+    assert s.runtime("r").unkept == {}
 
 
 def test_repair_moves_a_session_and_emits_rescheduled() -> None:
