@@ -198,15 +198,18 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         if region is None:
             metrics.requests.labels("invalid").inc()
             raise unprocessable([{"field": "site", "message": f"unknown site '{req.site}'"}])
-        if req.id in proj.requests and proj.requests[req.id].request is not None:
+        if not proj.reserve(req.model_dump(mode="json"), region):
             raise HTTPException(
                 409, {"field": "id", "message": f"request '{req.id}' exists already"}
             )
-        event_id = await publish(
-            region, BookingRequested(request=req, requested_by=who.name), event_id
-        )
+        try:
+            event_id = await publish(
+                region, BookingRequested(request=req, requested_by=who.name), event_id
+            )
+        except BaseException:
+            proj.release(req.id)
+            raise
         proj.event_to_request[event_id] = req.id
-        proj._view(req.id).site, proj._view(req.id).region = req.site, region
         metrics.requests.labels("accepted").inc()
         return _accepted(req.id, response)
 

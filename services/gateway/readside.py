@@ -262,6 +262,29 @@ class Projection:
         if view.status == "pending":
             view.data, view.asked_at = event.data, self.clock()
 
+    def reserve(self, request: dict[str, Any], region: str) -> bool:
+        """Claim a request id for a submission about to be published; False if taken.
+
+        No await between the check and the claim, so two simultaneous POSTs
+        of one id cannot both pass (they once did, and the second school's
+        request was lost under the first one's id). An id that only has a
+        rejection may be claimed again, as the scheduler allows.
+        """
+        view = self.requests.get(request["id"])
+        if view is not None and view.request is not None:
+            return False
+        view = self._view(request["id"])
+        view.request = view.asked = request
+        view.site, view.region, view.asked_at = request["site"], region, self.clock()
+        view.status = "pending"  # an id rejected before is being asked for again
+        return True
+
+    def release(self, rid: str) -> None:
+        """Undo ``reserve`` when the publish failed (the client is told so)."""
+        view = self.requests.get(rid)
+        if view is not None and view.status == "pending" and not view.sessions:
+            del self.requests[rid]
+
     def _view(self, rid: str) -> RequestView:
         view = self.requests.get(rid)
         if view is None:

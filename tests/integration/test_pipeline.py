@@ -252,6 +252,28 @@ def test_hostile_input_gets_a_clear_answer_and_the_stack_keeps_deciding(stack: S
         f"{stack.gateway_url}/v1/plan", params={"region": "nowhere"}, headers=school
     )
     assert field_of(nowhere, 404) == "region"
+
+    # two schools POST one id at the same moment: one gets it, the other a 409
+    async def race() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
+            return list(
+                await asyncio.gather(
+                    *(
+                        client.post(
+                            "/v1/requests",
+                            json={**req("host", "race", site=site), "id": "host-race"},
+                            headers=headers(stack, "school", f"host-{site}"),
+                        )
+                        for site in ("near", "far")
+                    )
+                )
+            )
+
+    answers = asyncio.run(race())
+    assert sorted(r.status_code for r in answers) == [202, 409]
+    winner = "near" if answers[0].status_code == 202 else "far"
+    won = decision(stack, "host-race", f"host-{winner}")
+    assert won["site"] == f"host-{winner}" and won["request"]["site"] == f"host-{winner}"
     after = req("host", "after", earliest="2027-01-11", latest="2027-01-15")
     assert submit(stack, after).status_code == 202
     assert decision(stack, after["id"], "host-near")["status"] == "confirmed"
