@@ -6,9 +6,10 @@ reads a list of them; the scheduler receives them as events.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from schemas.common import LABEL, Date, Id, Strict
 from schemas.scenario import Container, Equipment, Instructor
@@ -19,11 +20,14 @@ class _Window(Strict):
     to: Date
     reason: str = Field("disruption", max_length=LABEL)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> _Window:
-        if self.to < self.from_:
-            raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_})")
-        return self
+    @field_validator("to")
+    @classmethod
+    def _ordered(cls, to: dt.date, info: ValidationInfo) -> dt.date:
+        # a field validator, so the error names "to" (fields validate in order)
+        start = info.data.get("from_")
+        if start is not None and to < start:
+            raise ValueError(f"'to' ({to}) is before 'from' ({start})")
+        return to
 
 
 class EquipmentUnavailable(_Window):

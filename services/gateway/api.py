@@ -391,8 +391,14 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
                 json.dumps({"region": region, "disruption": body, "reported_by": who.name})
             )
         except ValidationError as exc:
+            # "disruption.equipment-unavailable.from" -> "from": the body's own field
+            tag = f"{body.get('kind')}."
             errors = [
-                {"field": e["field"].removeprefix("disruption."), "message": e["message"]}
+                {
+                    "field": e["field"].removeprefix("disruption.").removeprefix(tag)
+                    or "disruption",
+                    "message": e["message"],
+                }
                 for e in describe_errors(exc)
             ]
             raise unprocessable(errors) from None

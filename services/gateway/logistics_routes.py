@@ -57,6 +57,9 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
         today: dt.date | None = None,
         format: str = Query("json", pattern="^(json|csv)$"),
     ) -> Response:
+        if since is not None and until is not None and until < since:
+            message = f"{until} is before from={since}"
+            raise HTTPException(422, {"field": "until", "message": message})
         scenario, schedule = region_data(region, who)
         filters = {"container": container, "since": since, "until": until, "today": today}
         if format == "csv":

@@ -41,7 +41,13 @@ def apply_disruptions(
     """The disrupted scenario, and the ids of withdrawn requests (dropped from it)."""
     data = scenario.model_dump(by_alias=True, exclude_none=True)
     withdrawn: list[str] = []
+    h = scenario.horizon
     for d in disruptions:
+        start, end = getattr(d, "from_", None), getattr(d, "to", None)
+        if start is not None and end is not None and (end < h.start or start > h.end):
+            raise DisruptionError(
+                f"{d.kind}: {start}..{end} is outside the horizon {h.start}..{h.end}"
+            )
         if isinstance(d, EquipmentUnavailable):
             _unavailable(data["equipment"], d.equipment, _range(d.from_, d.to, d.reason))
         elif isinstance(d, ContainerBroken):

@@ -15,6 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from schemas.common import describe_errors
 from schemas.disruptions import BookingWithdrawn
 from schemas.events import (
     BookingCancelled,
@@ -48,6 +51,14 @@ def on_disruption(sched: Scheduler, event: Envelope, p: DisruptionReported) -> O
     from services.scheduler.handlers import InvalidEvent, Outcome
 
     if isinstance(p.disruption, BookingWithdrawn):  # a cancel by another name
+        rec = sched.store.bookings.get(p.disruption.request)
+        if (
+            rec is not None and rec.get("region") != p.region
+        ):  # a region's events stay on its partition
+            message = f"request '{p.disruption.request}' is not in region '{p.region}'"
+            raise InvalidEvent(
+                "unknown-reference", [{"field": "data.disruption.request", "message": message}]
+            )
         cancel = BookingCancelled(request_id=p.disruption.request, cancelled_by=p.reported_by)
         return sched.handle_cancel(event, cancel)
     rt = sched.runtime(p.region)
@@ -60,6 +71,9 @@ def on_disruption(sched: Scheduler, event: Envelope, p: DisruptionReported) -> O
         after, _ = apply_disruptions(
             snapshot(rt).model_copy(update={"locked": []}), [p.disruption], rt.moves
         )
+    except ValidationError as exc:  # e.g. an added unit at a site the region lacks
+        errors = [{**e, "field": f"data.disruption.{e['field']}"} for e in describe_errors(exc)]
+        raise InvalidEvent("disruption-invalid", errors) from None
     except (DisruptionError, ValueError) as exc:
         raise InvalidEvent(
             "disruption-invalid", [{"field": "data.disruption", "message": str(exc)}]

@@ -47,6 +47,9 @@ def test_orders_feeds_and_pictures_of_a_moved_container(stack: Stack) -> None:
     orders = got.json()
     legs = [(o["from"], o["to"]) for o in orders["orders"]]
     assert ("lx-depot", "lx-far") in legs, orders
+    backwards = {"from": "2027-06-01", "until": "2027-01-01"}
+    refused = httpx.get(f"{base}/orders", params=backwards, headers=logistics)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "until"
     csv_text = httpx.get(f"{base}/orders", params={"format": "csv"}, headers=logistics).text
     assert "lx-box" in csv_text and "lx-far" in csv_text
     ics = httpx.get(f"{base}/containers/lx-box.ics", headers=logistics)

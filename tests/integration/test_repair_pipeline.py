@@ -44,9 +44,14 @@ def test_broken_unit_reschedules_only_its_booking(stack: Stack) -> None:
         json={"kind": "equipment-unavailable", "equipment": hit["resource"]},
         headers=op,
     )
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith(
-        "equipment-unavailable"
+    assert bad.status_code == 422  # the body's own fields are named, not the union's tag
+    assert sorted(e["field"] for e in bad.json()["errors"]) == ["from", "to"]
+    backwards = {"kind": "equipment-unavailable", "equipment": hit["resource"]}
+    backwards |= {"from": "2027-02-03", "to": "2027-02-01"}
+    bad = httpx.post(
+        f"{stack.gateway_url}/v1/regions/{region}/disruptions", json=backwards, headers=op
     )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "to"
     on_broken_day = {
         rid
         for rid, v in before.items()

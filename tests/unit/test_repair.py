@@ -234,8 +234,8 @@ def test_moves_inside_the_notice_period_are_kept() -> None:
         {
             "kind": "container-broken",
             "container": "box-1",
-            "from": "2027-01-20",
-            "to": "2027-01-20",
+            "from": "2027-01-15",
+            "to": "2027-01-15",
         },
         today=dt.date(2027, 1, 4),
         frozen_days=0,

@@ -438,6 +438,40 @@ def test_withdrawing_a_booking_that_does_not_exist_is_ignored_not_applied() -> N
     assert receipt["outcome"] == "ignored" and "no such booking" in receipt["detail"]
 
 
+def test_withdrawing_another_regions_booking_is_refused_and_changes_nothing() -> None:
+    from schemas.disruptions import BookingWithdrawn
+    from schemas.events import DisruptionReported
+
+    s = fresh()
+    assert ask(s, "mine", **DAY).kind == "confirmed"
+    theirs = BookingWithdrawn.model_validate(
+        {"kind": "booking-cancelled", "request": "mine"}, strict=False
+    )
+    payload = DisruptionReported(region="elsewhere", disruption=theirs, reported_by="ops")
+    (receipt,) = receipts(s.handle(envelope(payload, key="elsewhere", source="t"), payload))
+    assert receipt["outcome"] == "rejected" and "not in region 'elsewhere'" in receipt["detail"]
+    assert s.store.bookings["mine"]["status"] == "confirmed"
+
+
+def test_a_disruption_outside_the_horizon_is_refused() -> None:
+    from schemas.disruptions import EquipmentUnavailable
+    from schemas.events import DisruptionReported
+
+    s = fresh()
+    later = EquipmentUnavailable.model_validate(
+        {
+            "kind": "equipment-unavailable",
+            "equipment": "dry-1",
+            "from": "2030-01-01",
+            "to": "2030-03-01",
+        },
+        strict=False,
+    )
+    payload = DisruptionReported(region="r", disruption=later, reported_by="ops")
+    (receipt,) = receipts(s.handle(envelope(payload, key="r", source="t"), payload))
+    assert receipt["outcome"] == "rejected" and "outside the horizon" in receipt["detail"]
+
+
 def test_bookings_get_no_receipt() -> None:
     s = fresh()
     assert receipts(ask(s, "a", **DAY)) == []
@@ -534,3 +568,30 @@ def test_an_accepted_offer_books_the_sessions_it_showed_not_a_ranked_choice() ->
     out = s.handle(envelope(accept, key="r", source="t"), accept)
     assert out.kind == "confirmed"  # a ranked placement would pick a quiet day instead
     assert [(x["date"], x["slot"]) for x in s.store.bookings["c"]["sessions"]] == shown
+
+
+def test_an_added_unit_at_an_unknown_site_is_refused_in_plain_words() -> None:
+    from schemas.disruptions import ResourceAdded
+    from schemas.events import DisruptionReported
+
+    s = fresh()
+    added = ResourceAdded.model_validate(
+        {
+            "kind": "resource-added",
+            "equipment": {
+                "id": "dry-7",
+                "type": "dry-room",
+                "site": "atlantis",
+                "seats": 12,
+                "parts": ["day"],
+            },
+        },
+        strict=False,
+    )
+    payload = DisruptionReported(region="r", disruption=added, reported_by="ops")
+    (receipt,) = receipts(s.handle(envelope(payload, key="r", source="t"), payload))
+    assert receipt["outcome"] == "rejected"
+    (error,) = receipt["errors"]
+    assert error["field"].startswith("data.disruption.") and error["field"].endswith(".site")
+    assert error["message"] == "unknown site 'atlantis'"
+    assert "input_value" not in receipt["detail"] and "\n" not in receipt["detail"]
