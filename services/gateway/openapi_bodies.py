@@ -1,4 +1,4 @@
-"""Request-body schemas in the gateway's OpenAPI document.
+"""Request-body schemas and the bearer token in the gateway's OpenAPI document.
 
 The write endpoints take ``dict[str, Any]`` and validate against the contract
 models themselves, so that a 422 names the contract's JSON path and a school
@@ -73,6 +73,18 @@ def with_contract_bodies(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 "required": True,
                 "content": {"application/json": {"schema": {"$ref": REF.format(model=name)}}},
             }
+        # every route but the health check wants "Authorization: Bearer <token>"
+        components_root = doc["components"]
+        components_root["securitySchemes"] = {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A token from the gateway's configuration (HUBPLAN_TOKENS).",
+            }
+        }
+        doc["security"] = [{"bearer": []}]
+        if "/healthz" in doc["paths"]:
+            doc["paths"]["/healthz"]["get"]["security"] = []
         app.openapi_schema = doc
         return doc
 

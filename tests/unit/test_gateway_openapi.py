@@ -74,3 +74,11 @@ def test_the_documented_disruption_is_the_union_of_kinds(doc: dict[str, Any]) ->
     assert list(check.iter_errors(delayed)) == []
     assert list(check.iter_errors({**delayed, "ready": 5}))
     assert list(check.iter_errors({"kind": "meteor-strike"}))
+
+
+def test_the_bearer_token_is_documented_and_the_health_check_needs_none(
+    doc: dict[str, Any],
+) -> None:
+    assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert doc["security"] == [{"bearer": []}]
+    assert doc["paths"]["/healthz"]["get"]["security"] == []
