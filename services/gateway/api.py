@@ -145,6 +145,16 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
     def projection() -> Projection:
         return app.state.projection
 
+    def caught_up() -> None:
+        """Requests are checked against what the read side knows (ids taken, whose
+        a request is), so they wait until it has read the event log after a start."""
+        follower = getattr(app.state, "follower", None)
+        if follower is None or not follower.caught_up.is_set():
+            message = "the gateway is still reading the event log; retry in a moment"
+            raise HTTPException(
+                503, {"field": "(service)", "message": message}, headers={"Retry-After": "1"}
+            )
+
     # -- requests --------------------------------------------------------------
     @app.post(
         "/v1/requests",
@@ -156,6 +166,7 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         body: dict[str, Any],
         response: Response,
         who: Principal = Depends(principal_of),
+        _: None = Depends(caught_up),
         idempotency_key: str | None = Header(default=None),
     ) -> dict[str, Any]:
         require(who, "school", "operator")
@@ -198,7 +209,7 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         if region is None:
             metrics.requests.labels("invalid").inc()
             raise unprocessable([{"field": "site", "message": f"unknown site '{req.site}'"}])
-        if not proj.reserve(req.model_dump(mode="json"), region):
+        if not proj.reserve(req.model_dump(mode="json"), region, event_id):
             raise HTTPException(
                 409, {"field": "id", "message": f"request '{req.id}' exists already"}
             )
@@ -207,9 +218,10 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
                 region, BookingRequested(request=req, requested_by=who.name), event_id
             )
         except BaseException:
-            proj.release(req.id)
+            proj.release(req.id, event_id)
             raise
         proj.event_to_request[event_id] = req.id
+        proj.published(req.id)
         metrics.requests.labels("accepted").inc()
         return _accepted(req.id, response)
 
@@ -274,7 +286,10 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         "/v1/requests/{rid}", status_code=202, tags=["requests"], summary="Cancel a request"
     )
     async def cancel(
-        rid: str, who: Principal = Depends(principal_of), reason: str | None = None
+        rid: str,
+        who: Principal = Depends(principal_of),
+        reason: str | None = None,
+        _: None = Depends(caught_up),
     ) -> dict[str, Any]:
         require(who, "school", "operator")
         view = visible(rid, who)
@@ -296,7 +311,10 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         summary="Take one of a waitlisted request's counter-offers",
     )
     async def accept(
-        rid: str, offer: int, who: Principal = Depends(principal_of)
+        rid: str,
+        offer: int,
+        who: Principal = Depends(principal_of),
+        _: None = Depends(caught_up),
     ) -> dict[str, Any]:
         require(who, "school", "operator")
         view = visible(rid, who)
@@ -391,15 +409,18 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
                 json.dumps({"region": region, "disruption": body, "reported_by": who.name})
             )
         except ValidationError as exc:
-            # "disruption.equipment-unavailable.from" -> "from": the body's own field
-            tag = f"{body.get('kind')}."
+            # "disruption.equipment-unavailable.from" -> "from": the body's own field;
+            # an error about the body as a whole ("disruption.resource-added") -> "body"
+            kind = str(body.get("kind"))
+
+            def own(field: str) -> str:
+                field = field.removeprefix("disruption").removeprefix(".")
+                if field == kind:
+                    return "body"
+                return field.removeprefix(f"{kind}.") or "body"
+
             errors = [
-                {
-                    "field": e["field"].removeprefix("disruption.").removeprefix(tag)
-                    or "disruption",
-                    "message": e["message"],
-                }
-                for e in describe_errors(exc)
+                {"field": own(e["field"]), "message": e["message"]} for e in describe_errors(exc)
             ]
             raise unprocessable(errors) from None
         return receipt_link(region, await publish(region, payload), DisruptionReported.TYPE)

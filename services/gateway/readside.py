@@ -53,6 +53,7 @@ class RequestView:
     site: str | None = None
     request: dict[str, Any] | None = None
     asked: dict[str, Any] | None = None  # as submitted (an accepted offer changes ``request``)
+    publishing: bool = False  # claimed by this gateway, its event not on the intake yet
     status: str = "pending"
     sessions: list[dict[str, Any]] = field(default_factory=list)
     reason: str | None = None
@@ -262,28 +263,45 @@ class Projection:
         if view.status == "pending":
             view.data, view.asked_at = event.data, self.clock()
 
-    def reserve(self, request: dict[str, Any], region: str) -> bool:
+    def reserve(self, request: dict[str, Any], region: str, event_id: str | None = None) -> bool:
         """Claim a request id for a submission about to be published; False if taken.
 
         No await between the check and the claim, so two simultaneous POSTs
         of one id cannot both pass (they once did, and the second school's
-        request was lost under the first one's id). An id that only has a
-        rejection may be claimed again, as the scheduler allows.
+        request was lost under the first one's id). An id may be claimed
+        again only if all it has is a rejection (as the scheduler allows);
+        the claim starts a fresh view, so nothing of the earlier attempt (a
+        cancel, its errors) carries over. ``event_id`` (from an
+        Idempotency-Key) is recorded at once, so a retry during the publish
+        is a replay, not a 409.
         """
-        view = self.requests.get(request["id"])
+        rid = request["id"]
+        view = self.requests.get(rid)
         if view is not None and view.request is not None:
-            return False
-        view = self._view(request["id"])
+            return False  # a request holds the id
+        if view is not None and view.status not in ("pending", "rejected"):
+            return False  # a decision holds it (read before its request came by)
+        view = self.requests[rid] = RequestView(rid, region=region, site=request["site"])
         view.request = view.asked = request
-        view.site, view.region, view.asked_at = request["site"], region, self.clock()
-        view.status = "pending"  # an id rejected before is being asked for again
+        view.asked_at, view.publishing = self.clock(), True
+        if event_id is not None:
+            self.event_to_request[event_id] = rid
         return True
 
-    def release(self, rid: str) -> None:
+    def published(self, rid: str) -> None:
+        """The claimed request is on the intake: from now on the resubmitter may
+        send it again if no decision comes."""
+        view = self.requests.get(rid)
+        if view is not None:
+            view.publishing, view.asked_at = False, self.clock()
+
+    def release(self, rid: str, event_id: str | None = None) -> None:
         """Undo ``reserve`` when the publish failed (the client is told so)."""
         view = self.requests.get(rid)
-        if view is not None and view.status == "pending" and not view.sessions:
+        if view is not None and view.publishing and view.status == "pending":
             del self.requests[rid]
+        if event_id is not None and self.event_to_request.get(event_id) == rid:
+            del self.event_to_request[event_id]
 
     def _view(self, rid: str) -> RequestView:
         view = self.requests.get(rid)
@@ -322,6 +340,7 @@ class Projection:
             for v in self.requests.values()
             if v.region is not None
             and v.request is not None
+            and not v.publishing
             and v.asked_at <= cutoff
             and (
                 v.status == "pending"

@@ -172,6 +172,8 @@ def wire(s: SchedulerApp) -> None:
             rt = sched.runtime(region)
             if rt is None or not rt.dirty or rt.solving or not rt.waitlist:
                 continue
+            if rt.repair is not None or rt.unkept:
+                continue  # the repair first: it decides the bookings the catalogue broke
             if now - rt.changed_at < s.settings.optimiser_debounce:
                 continue
             rt.solving, rt.dirty = True, False

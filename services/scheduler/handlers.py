@@ -182,7 +182,8 @@ class Scheduler:
             return None
         if not isinstance(region, str) or region not in self.store.catalogues:
             return None  # a region of ours only: decisions and their metrics are per region
-        outcome = self._reject(str(rid), str(site) if is_id(site) else None, str(region), errors)
+        site = str(site) if is_id(site) else None
+        outcome = self._reject(str(rid), site, str(region), errors, str(body.get("id")))
         return replace(outcome, dead_letter=None)  # the caller dead-letters the bytes
 
     def handler_failed(self, event: Envelope, payload: Strict, error: str) -> Outcome:
@@ -292,10 +293,18 @@ class Scheduler:
         req, region = p.request, event.key
         known = self.store.bookings.get(req.id)
         # an id rejected before it was ever a valid request (malformed, unknown
-        # site) may be sent again, corrected, as the gateway allows; anything
-        # else under a known id is a redelivery or a duplicate
-        if known is not None and not (known["status"] == "rejected" and not known["request"]):
-            return Outcome([self._current_decision(req.id)], "duplicate", region)
+        # site) may be sent again, corrected, by a new event, as the gateway
+        # allows; the rejected event itself, redelivered, is a duplicate (it
+        # could otherwise be decided differently now, say after a catalogue
+        # load), and so is anything else under a known id
+        if known is not None:
+            again = (
+                known["status"] == "rejected"
+                and not known["request"]
+                and known.get("event_id") != event.id
+            )
+            if not again:
+                return Outcome([self._current_decision(req.id)], "duplicate", region)
         rt = self.runtime(region)
         if rt is None:
             return self._reject(
@@ -303,6 +312,7 @@ class Scheduler:
                 req.site,
                 region,
                 [{"field": "key", "message": f"region '{region}' has no catalogue"}],
+                event.id,
             )
         base = scenario_of(rt.catalogue, [], region)
         problems = request_problems(base, req, "data.request")
@@ -310,7 +320,7 @@ class Scheduler:
             errors = [
                 {"field": x.split(": ", 1)[0], "message": x.split(": ", 1)[1]} for x in problems
             ]
-            return self._reject(req.id, req.site, region, errors)
+            return self._reject(req.id, req.site, region, errors, event.id)
         rt.requests[req.id] = req
         decided = rt.live.add(req)
         if isinstance(decided, Unserved):
@@ -373,19 +383,13 @@ class Scheduler:
             )
         self.store.catalogues[region] = catalogue
         rt = self.reload(region)
-        msgs: list[Out] = []
-        for rid, status in rt.status.items():  # bookings the new catalogue could not keep
-            rec = self.store.bookings[rid]
-            if status == "waitlisted" and rec["status"] == "confirmed":
-                self._record(
-                    rt,
-                    rt.requests[rid],
-                    "waitlisted",
-                    reason="no-capacity",
-                    detail="the catalogue changed and the booked unit or date is gone",
-                )
-                msgs.append(self._current_decision(rid))
-        msgs += self.promote(rt)
+        if rt.unkept and rt.repair is None:
+            # bookings the new catalogue cannot keep whole: the repair reschedules
+            # them (or displaces them, with counter-offers), as after a disruption
+            meta = dict(self.store.regions.get(region) or {})
+            meta["repair"] = rt.repair = f"catalogue change ({cause})"
+            self.store.regions[region] = meta
+        msgs: list[Out] = self.promote(rt)
         self._touch(rt, cause)
         return Outcome(msgs, "catalogue", region)
 
@@ -448,6 +452,7 @@ class Scheduler:
             "seq": int(old.get("seq", 0)) + 1,
         }
         rt.status[req.id] = status  # type: ignore[assignment]
+        rt.unkept.pop(req.id, None)  # decided again: no longer the repair's to decide
 
     def _touch(self, rt: RegionRuntime, cause: str, optimised: bool = False) -> None:
         rt.version += 1
@@ -460,9 +465,17 @@ class Scheduler:
             self.store.regions[rt.region] = meta
 
     def _reject(
-        self, rid: str, site: str | None, region: str, errors: list[dict[str, str]]
+        self,
+        rid: str,
+        site: str | None,
+        region: str,
+        errors: list[dict[str, str]],
+        event_id: str,
     ) -> Outcome:
+        """Record a request as rejected; ``event_id`` is the event that asked, so its
+        redelivery stays a duplicate while a new event may send the id again."""
         self.store.bookings[rid] = {
+            "event_id": event_id,
             "region": region,
             "request": None,
             "status": "rejected",

@@ -97,11 +97,13 @@ def on_disruption(sched: Scheduler, event: Envelope, p: DisruptionReported) -> O
 def repair_input(rt: RegionRuntime, frozen_days: int, today: dt.date) -> tuple[str, str]:
     """(scenario JSON, current schedule JSON) for the repair thread."""
     scenario = snapshot(rt).model_copy(update={"locked": []})
-    sessions = [s for r, st in rt.status.items() if st == "confirmed" for s in rt.live.sessions(r)]
-    # bookings on a unit the disruption removed: the repair sees them as locks it
-    # cannot keep, and reschedules or displaces them like any other
-    sessions += [
-        s for r, kept in rt.unkept.items() if rt.status.get(r) != "confirmed" for s in kept
+    # an unkept booking goes in with all its old sessions: the repair sees the ones
+    # the catalogue lost as locks it cannot keep, and reschedules or displaces them
+    sessions = [
+        s
+        for r, st in rt.status.items()
+        if st == "confirmed"
+        for s in (rt.unkept.get(r) or rt.live.sessions(r))
     ]
     current = Schedule.model_validate(
         {
@@ -177,8 +179,8 @@ def on_repair(sched: Scheduler, p: RepairProposed) -> Outcome:
         if rid not in rt.requests:
             continue
         req = rt.requests[rid]
-        old = rt.live.sessions(rid) or rt.unkept.get(rid, [])
-        was = "confirmed" if rid in rt.unkept else rt.status.get(rid)
+        old = rt.unkept.get(rid) or rt.live.sessions(rid)
+        was = rt.status.get(rid)
         sched.record(rt, req, "confirmed", sessions=sessions)
         rt.waitlist.discard(rid)
         if was == "confirmed":
@@ -188,10 +190,10 @@ def on_repair(sched: Scheduler, p: RepairProposed) -> Outcome:
             msgs.append(sched.decision_out(rt.region, payload))
         else:
             msgs.append(sched.current_decision(rid, via="optimiser"))
-    lost = [r for r in p.lost if rt.status.get(r) == "confirmed" or r in rt.unkept]
+    lost = [r for r in p.lost if rt.status.get(r) == "confirmed"]
     for rid in lost:
         req = rt.requests[rid]
-        old = rt.live.sessions(rid) or rt.unkept.get(rid, [])
+        old = rt.unkept.get(rid) or rt.live.sessions(rid)
         detail = f"displaced by {p.cause}; no other slot could keep it"
         sched.record(rt, req, "waitlisted", reason="no-capacity", detail=detail)
         msgs.append(

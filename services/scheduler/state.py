@@ -73,9 +73,10 @@ class RegionRuntime:
     # token of the RetryWaitlist command on its way (see cancel_handlers.py)
     freed: list[Booking] = field(default_factory=list)
     retry_token: str | None = None
-    # confirmed bookings whose unit, slot or instructor the catalogue no longer
-    # has (a disruption removed it): still confirmed in the table until the
-    # repair reschedules or displaces them, which needs their old sessions
+    # confirmed bookings the catalogue can no longer keep whole (a unit, slot or
+    # instructor gone or changed): their good sessions are held in ``live``,
+    # they stay confirmed until the repair reschedules or displaces them, and
+    # this keeps all their old sessions for it (see ``_split``)
     unkept: dict[str, list[Session]] = field(default_factory=dict)
 
 
@@ -109,7 +110,8 @@ def load_runtime(store: Store, region: str) -> RegionRuntime | None:
             confirmed[rid] = [Session.model_validate(s, strict=False) for s in rec["sessions"]]
     moves = [ContainerMove.model_validate(m, strict=False) for m in meta.get("moves", [])]
     scenario = scenario_of(catalogue, list(requests.values()), region)
-    live = LivePlan(scenario, _bookable(scenario, confirmed), moves)
+    held, unkept = _split(scenario, requests, confirmed)
+    live = LivePlan(scenario, held, moves)
     runtime = RegionRuntime(
         region=region,
         catalogue=catalogue,
@@ -124,26 +126,48 @@ def load_runtime(store: Store, region: str) -> RegionRuntime | None:
     for rid, s in status.items():
         if s == "waitlisted":
             runtime.waitlist.add(requests[rid])
-    for rid in confirmed:
-        if rid not in live.bookings:  # no longer bookable in this catalogue
-            runtime.status[rid] = "waitlisted"
-            runtime.waitlist.add(requests[rid])
-            runtime.unkept[rid] = confirmed[rid]
+    runtime.unkept = {rid: confirmed[rid] for rid in unkept}
     return runtime
 
 
-def _bookable(scenario: Scenario, confirmed: dict[str, list[Session]]) -> dict[str, list[Session]]:
-    """Confirmed sessions whose slot, unit and date still exist in the catalogue."""
-    units = {e.id for e in scenario.equipment} | {c.id for c in scenario.containers}
-    slots = {s.id for s in scenario.slots}
+def _split(
+    scenario: Scenario, requests: dict[str, Request], confirmed: dict[str, list[Session]]
+) -> tuple[dict[str, list[Session]], set[str]]:
+    """(sessions the live plan holds, bookings the catalogue can no longer keep whole).
+
+    A session is kept if its slot, date, unit and instructor still exist and
+    the unit still fits the request (type, seats, part). A booking with any
+    other session is *unkept*: its good sessions are still held (so nothing
+    else takes them before the repair decides), and the repair reschedules
+    or displaces it.
+    """
+    slots = {s.id: s.part for s in scenario.slots}
+    units = {e.id: (e.type, e.seats, e.parts) for e in scenario.equipment}
+    boxes = {c.id: (c.types, c.seats) for c in scenario.containers}
+    staff = {p.id for p in scenario.staff or []}
     h = scenario.horizon
-    return {
-        rid: sessions
-        for rid, sessions in confirmed.items()
-        if all(
-            s.resource in units and s.slot in slots and h.start <= s.date <= h.end for s in sessions
-        )
-    }
+
+    def fits(req: Request, s: Session) -> bool:
+        if slots.get(s.slot) != req.part or not h.start <= s.date <= h.end:
+            return False
+        if s.staff is not None and s.staff not in staff:
+            return False
+        if s.resource in units:
+            kind, seats, parts = units[s.resource]
+            return kind == req.equipment_type and seats >= req.group_size and req.part in parts
+        if s.resource in boxes:
+            kinds, seats = boxes[s.resource]
+            return req.equipment_type in kinds and seats >= req.group_size
+        return False
+
+    held: dict[str, list[Session]] = {}
+    unkept: set[str] = set()
+    for rid, sessions in confirmed.items():
+        good = [s for s in sessions if fits(requests[rid], s)]
+        held[rid] = good
+        if len(good) < len(sessions):
+            unkept.add(rid)
+    return held, unkept
 
 
 def locks_of(runtime: RegionRuntime) -> list[LockedSession]:

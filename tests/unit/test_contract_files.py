@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from schemas.events import PAYLOADS
 from schemas.export import TOPIC_MAP, rendered
 from services.scenarios.shipped import load_shipped
@@ -33,3 +35,27 @@ def test_the_spec_example_is_shipped_and_valid() -> None:
 
     scenario = Scenario.model_validate_json(json.dumps(load_shipped("agder-example")))
     assert scenario.name == "agder-spring-2027-example"
+
+
+@pytest.mark.parametrize(
+    "kind, what",
+    [
+        ("equipment-unavailable", {"equipment": "u"}),
+        ("container-broken", {"container": "c"}),
+        ("instructor-unavailable", {"staff": "s"}),
+        ("site-closed", {"site": "x"}),
+        ("pad-unavailable", {"site": "x"}),
+    ],
+)
+def test_a_disruption_window_ending_before_it_starts_names_to(kind: str, what: dict) -> None:
+    from pydantic import ValidationError
+
+    from schemas.common import describe_errors
+    from schemas.disruptions import DisruptionList
+
+    body = {"kind": kind, **what, "from": "2027-02-03", "to": "2027-02-01"}
+    with pytest.raises(ValidationError) as caught:
+        DisruptionList.model_validate_json(json.dumps({"disruptions": [body]}))
+    (error,) = describe_errors(caught.value)
+    assert error["field"] == f"disruptions[0].{kind}.to"
+    assert "before 'from'" in error["message"]

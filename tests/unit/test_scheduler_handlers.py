@@ -595,3 +595,103 @@ def test_an_added_unit_at_an_unknown_site_is_refused_in_plain_words() -> None:
     assert error["field"].startswith("data.disruption.") and error["field"].endswith(".site")
     assert error["message"] == "unknown site 'atlantis'"
     assert "input_value" not in receipt["detail"] and "\n" not in receipt["detail"]
+
+
+def _with_twin(s: Scheduler) -> None:
+    unit = {"type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]}
+    change = ResourceChanged(region="r", kind="equipment", op="upsert", id="dry-2", value=unit)
+    s.handle(envelope(change, key="r", source="t"), change)
+
+
+def _repair_now(s: Scheduler) -> Outcome:
+    from schemas.events import RepairProposed
+    from services.scheduler.repair_handlers import repair_input, run_repair
+
+    rt = s.runtime("r")
+    assert rt is not None and rt.repair
+    scenario_json, current_json = repair_input(rt, 0, rt.catalogue.horizon.start)
+    result = run_repair(scenario_json, current_json, 3.0, 0, "2027-01-04")
+    proposal = RepairProposed(
+        region="r",
+        base_version=rt.version,
+        cause=rt.repair,
+        sessions={
+            r: [Session.model_validate(x, strict=False) for x in v]
+            for r, v in result["sessions"].items()
+        },
+        lost=result["lost"],
+        moves=[],
+    )
+    return s.handle(envelope(proposal, key="r", source="t"), proposal)
+
+
+def test_a_unit_removed_from_the_catalogue_sends_its_bookings_to_the_repair() -> None:
+    s = fresh()
+    _with_twin(s)
+    assert ask(s, "a", sessions=2, earliest="2027-01-05", latest="2027-01-06").kind == "confirmed"
+    first, second = s.runtime("r").live.sessions("a")
+    remove = ResourceChanged(region="r", kind="equipment", op="remove", id=first.resource)
+    s.handle(envelope(remove, key="r", source="t"), remove)
+    rt = s.runtime("r")
+    assert set(rt.unkept) == {"a"} and rt.repair and "catalogue change" in rt.repair
+    assert s.store.bookings["a"]["status"] == "confirmed"  # until the repair decides
+    if second.resource != first.resource:  # its good session is held meanwhile
+        assert second in rt.live.sessions("a")
+    applied = _repair_now(s)
+    assert decision_types(applied) == ["hubplan.booking.rescheduled.v1"]
+    rec = s.store.bookings["a"]
+    assert rec["status"] == "confirmed"
+    assert all(x["resource"] != first.resource for x in rec["sessions"])
+    assert s.runtime("r").unkept == {} and s.runtime("r").repair is None
+
+
+def test_a_cancelled_unkept_booking_is_not_repaired_back() -> None:
+    from schemas.events import BookingCancelled
+    from services.scheduler.repair_handlers import repair_input
+
+    s = fresh()
+    assert ask(s, "a", **DAY).kind == "confirmed"
+    gone = s.runtime("r").live.sessions("a")[0].resource
+    _with_twin(s)
+    remove = ResourceChanged(region="r", kind="equipment", op="remove", id=gone)
+    s.handle(envelope(remove, key="r", source="t"), remove)
+    assert "a" in s.runtime("r").unkept
+    cancel = BookingCancelled(request_id="a", cancelled_by="t")
+    s.handle(envelope(cancel, key="r", source="t"), cancel)
+    rt = s.runtime("r")
+    assert rt.unkept == {}
+    _, current = repair_input(rt, 0, rt.catalogue.horizon.start)
+    assert '"request":"a"' not in current.replace(" ", "")
+
+
+def test_a_rejected_event_redelivered_after_a_catalogue_load_is_still_rejected() -> None:
+    s = Scheduler(Store({}, {}, {}, {}))
+    early = Request.model_validate_json(json.dumps(request("early", **DAY)))
+    payload = BookingRequested(request=early, requested_by="t")
+    event = envelope(payload, key="r", source="t")
+    assert s.handle(event, payload).kind == "rejected"  # the region has no catalogue yet
+    loaded = fresh().store.catalogues["r"]
+    s.store.catalogues["r"] = loaded  # the catalogue arrives
+    again = s.handle(event, payload)  # the same event, redelivered
+    assert again.kind == "duplicate" and s.store.bookings["early"]["status"] == "rejected"
+    resent = s.handle(envelope(payload, key="r", source="t"), payload)  # a new event: decided
+    assert resent.kind == "confirmed"
+
+
+def test_a_displaced_booking_gets_its_place_back_if_the_repaired_plan_has_room() -> None:
+    from schemas.events import RepairProposed
+
+    s = fresh()
+    _with_twin(s)
+    assert ask(s, "a", **DAY).kind == "confirmed"
+    rt = s.runtime("r")
+    # a (conservative) repair gave it up, but the plan after it has room on that day
+    proposal = RepairProposed(
+        region="r", base_version=rt.version, cause="test", sessions={}, lost=["a"], moves=[]
+    )
+    applied = s.handle(envelope(proposal, key="r", source="t"), proposal)
+    assert decision_types(applied) == [
+        "hubplan.booking.displaced.v1",
+        "hubplan.booking.confirmed.v1",
+    ]
+    assert s.store.bookings["a"]["status"] == "confirmed" and "a" not in s.runtime("r").waitlist
