@@ -16,7 +16,9 @@ decision costs time proportional to the request, not to the region.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 from schemas.scenario import Request, Scenario
 from schemas.schedule import ContainerMove, Session, Unserved
@@ -42,10 +44,14 @@ class LivePlan:
         scenario: Scenario,
         confirmed: dict[str, Sequence[Session]],
         moves: Sequence[ContainerMove] = (),
+        not_before: dt.date | None = None,
     ) -> None:
         """``scenario`` holds the catalogue and every known request; ``confirmed``
-        the sessions already promised (kept exactly as they are)."""
+        the sessions already promised (kept exactly as they are); nothing new is
+        placed before ``not_before`` (today, in the service: a term already
+        under way has days that are gone)."""
         self.inst: Instance = build_instance(scenario.model_copy(update={"locked": []}))
+        self.first_day = bisect.bisect_left(self.inst.days, not_before) if not_before else 0
         self.ledger = Ledger(self.inst)
         self.staffed = staff_days(self.inst)
         self.positions = positions(self.inst, moves)
@@ -266,6 +272,12 @@ class LivePlan:
         found = self._candidate_memo.get(key)
         if found is None:
             found = where_they_stand(candidates(self.inst, req, self.staffed), self.positions)
+            if self.first_day:
+                found = [
+                    replace(c, days=days)
+                    for c in found
+                    if (days := tuple(k for k in c.days if k >= self.first_day))
+                ]
             self._candidate_memo[key] = found
         return found
 

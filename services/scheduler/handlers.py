@@ -15,6 +15,7 @@ An operator's catalogue, resource or disruption event gets a receipt
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
@@ -420,7 +421,13 @@ class Scheduler:
             m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in p.moves
         ]
         self.store.regions[p.region] = meta
-        promoted = {rid: s for rid, s in p.promote.items() if rid in rt.waitlist}
+        # nothing booked on a day already gone (the solve knows no "today")
+        today = dt.date.today()
+        promoted = {
+            rid: s
+            for rid, s in p.promote.items()
+            if rid in rt.waitlist and all(x.date >= today for x in s)
+        }
         for rid, sessions in promoted.items():
             self._record(rt, rt.requests[rid], "confirmed", sessions=sessions)
         rt = self.reload(p.region)

@@ -17,6 +17,7 @@ tables and can be dropped and rebuilt at any time, e.g. after a rebalance.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -111,7 +112,7 @@ def load_runtime(store: Store, region: str) -> RegionRuntime | None:
     moves = [ContainerMove.model_validate(m, strict=False) for m in meta.get("moves", [])]
     scenario = scenario_of(catalogue, list(requests.values()), region)
     held, unkept = _split(scenario, requests, confirmed)
-    live = LivePlan(scenario, held, moves)
+    live = LivePlan(scenario, held, moves, not_before=dt.date.today())
     runtime = RegionRuntime(
         region=region,
         catalogue=catalogue,

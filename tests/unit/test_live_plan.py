@@ -123,3 +123,22 @@ def test_gaining_types_are_what_the_freed_units_offer() -> None:
         live = LivePlan(scenario, {})
         assert isinstance(live.add(scenario.requests[0]), list)
         assert live.gaining_types(live.cancel("a")) == expected
+
+
+def test_nothing_new_is_placed_on_a_day_already_gone() -> None:
+    import datetime as dt
+
+    data = world(
+        requests=[
+            request("spans-today", sessions=2, earliest="2027-01-04", latest="2027-01-15"),
+            request("all-past", earliest="2027-01-04", latest="2027-01-06"),
+        ]
+    )
+    scenario = parse(data)
+    live = LivePlan(scenario, {}, not_before=dt.date(2027, 1, 7))  # "today" is Thursday
+    placed = live.add(scenario.requests[0])
+    assert isinstance(placed, list)
+    assert all(s.date >= dt.date(2027, 1, 7) for s in placed)
+    assert not isinstance(live.add(scenario.requests[1]), list)
+    # without a "today" (offline what-ifs), the whole horizon is open
+    assert isinstance(LivePlan(scenario, {}).add(scenario.requests[1]), list)

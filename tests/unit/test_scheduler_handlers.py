@@ -695,3 +695,25 @@ def test_a_displaced_booking_gets_its_place_back_if_the_repaired_plan_has_room()
         "hubplan.booking.confirmed.v1",
     ]
     assert s.store.bookings["a"]["status"] == "confirmed" and "a" not in s.runtime("r").waitlist
+
+
+def test_an_optimiser_promotion_onto_a_day_already_gone_is_not_applied() -> None:
+    s = fresh()
+    for rid in ("a", "b", "c"):
+        ask(s, rid, **DAY)
+    rt = s.runtime("r")
+    assert "c" in rt.waitlist
+    past = Session.model_validate(
+        {
+            "request": "c",
+            "index": 0,
+            "date": "2020-01-07",
+            "slot": "am",
+            "site": "hub",
+            "resource": "dry-1",
+        },
+        strict=False,
+    )
+    proposal = PlanProposed(region="r", base_version=rt.version, promote={"c": [past]}, moves=[])
+    s.handle(envelope(proposal, key="r", source="t"), proposal)
+    assert s.store.bookings["c"]["status"] == "waitlisted"
