@@ -59,6 +59,14 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 def cmd_replan(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     current = load_schedule(args.schedule)
+    known = {r.id for r in scenario.requests}
+    foreign = sorted({s.request for s in current.sessions} - known)
+    if foreign:  # a plan of another scenario: its "repair" would be nonsense
+        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+        raise CliError(
+            f"{args.schedule}: request '{foreign[0]}'{more} is not in {args.scenario}; "
+            "is this the plan of another scenario?"
+        )
     events = load(args.events, DisruptionList)
     try:
         after, withdrawn = apply_disruptions(scenario, events.disruptions, current.container_moves)

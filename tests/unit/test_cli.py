@@ -204,3 +204,25 @@ def test_validate_reports_unknown_ids_instead_of_crashing(
     for ghost in ("request 'ghost'", "slot 'midnight'", "container 'nobox'", "site 'ghost-town'"):
         assert ghost in out
     assert out.splitlines()[-1] == "5 violation(s)"
+
+
+def test_replan_refuses_the_plan_of_another_scenario(
+    solved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schedule = json.loads(solved.read_text("utf-8"))
+    kept = schedule["sessions"][0]["request"]
+    for session in schedule["sessions"]:
+        if session["request"] != kept:
+            session["request"] = "from-another-scenario"
+    plan = tmp_path / "other-plan.json"
+    plan.write_text(json.dumps(schedule), "utf-8")
+    events = tmp_path / "events.json"
+    events.write_text(
+        json.dumps({"disruptions": [{"kind": "booking-cancelled", "request": kept}]}), "utf-8"
+    )
+    code, _, err = _run(
+        capsys, "replan", str(EXAMPLE), str(plan), str(events), "-o", str(tmp_path / "x.json")
+    )
+    assert code == 2
+    line = _one_error_line(err)
+    assert "'from-another-scenario'" in line and "another scenario?" in line
