@@ -74,6 +74,7 @@ class Stack:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     gateway: subprocess.Popen[bytes] | None = None
     logistics: subprocess.Popen[bytes] | None = None
+    logistics_metrics: int = 0  # its /metrics port (kept across restarts)
     gateway_url: str = ""
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     worker_metrics: list[int] = field(default_factory=list)
@@ -121,7 +122,8 @@ class Stack:
     def _prometheus(self, options: PrometheusOptions) -> LocalPrometheus:
         gateway = self.gateway_url.removeprefix("http://")
         workers = [f"127.0.0.1:{p}" for p in self.worker_metrics]
-        targets = {"gateway": [gateway], "scheduler": workers}
+        logistics = [f"127.0.0.1:{self.logistics_metrics}"] if self.logistics_metrics else []
+        targets = {"gateway": [gateway], "scheduler": workers, "logistics": logistics}
         return LocalPrometheus(self.config.data_dir / "prometheus", targets, options)
 
     def start_worker(self, i: int) -> subprocess.Popen[bytes]:
@@ -157,10 +159,11 @@ class Stack:
 
     def _start_logistics(self) -> None:
         """The consumer that turns plan changes into move events for logistics staff."""
+        self.logistics_metrics = self.logistics_metrics or free_port()
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
-            "HUBPLAN_LOGISTICS_METRICS_PORT": str(free_port()),
+            "HUBPLAN_LOGISTICS_METRICS_PORT": str(self.logistics_metrics),
             "HUBPLAN_LOGISTICS_GROUP_ID": f"{self.config.group_prefix}-logistics",
         }
         log = open(self.config.data_dir / "logistics.log", "ab")  # noqa: SIM115 - owned by the child

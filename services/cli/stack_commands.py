@@ -133,6 +133,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         out.print(
             f"  metrics   {stack.gateway_url}/metrics, workers on "
             + ", ".join(f"http://127.0.0.1:{p}/metrics" for p in stack.worker_metrics)
+            + f", logistics on http://127.0.0.1:{stack.logistics_metrics}/metrics"
         )
         if stack.prometheus is not None:
             prom = stack.prometheus

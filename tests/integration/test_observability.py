@@ -257,7 +257,8 @@ def test_prometheus_scrapes_every_service(observed: Stack) -> None:
     assert observed.prometheus is not None
     targets = httpx.get(f"{observed.prometheus.url}/api/v1/targets", timeout=30).json()
     active = targets["data"]["activeTargets"]
-    assert {t["labels"]["job"] for t in active} == {"hubplan-gateway", "hubplan-scheduler"}
+    jobs = {"hubplan-gateway", "hubplan-scheduler", "hubplan-logistics"}
+    assert {t["labels"]["job"] for t in active} == jobs
     assert all(t["health"] == "up" for t in active), [t.get("lastError") for t in active]
 
 

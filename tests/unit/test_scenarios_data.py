@@ -345,3 +345,5 @@ def test_vendored_copies_match_shared_originals() -> None:
     ]
     for original, copy in pairs:
         assert json.loads(copy.read_text("utf-8")) == json.loads(original.read_text("utf-8"))
+    spec = Path(__file__).resolve().parents[2] / "docs" / "scenario-format.md"
+    assert spec.read_text("utf-8") == (SHARED / "spec" / "scenario-format.md").read_text("utf-8")
