@@ -83,8 +83,6 @@ def _scenario(path: str) -> Scenario:
 
 
 def cmd_moves(args: argparse.Namespace) -> int:
-    scenario = _scenario(args.scenario)
-    schedule = load_schedule(args.schedule)
     since, until = _date(args.since, "--from"), _date(args.until, "--until")
     today = _date(args.today, "--today") or since or dt.date.today()
     for flag, path in (("--chart", args.chart), ("--map", args.map_file)):
@@ -95,6 +93,13 @@ def cmd_moves(args: argparse.Namespace) -> int:
         raise CliError("--notice-days must be >= 0")
     if args.site and args.format != "ics":
         raise CliError("--site selects a calendar feed: use it with --format ics")
+    if args.site and args.container:
+        raise CliError("--site gives a site's feed with every container: drop --container")
+    if args.format == "ics" and (since or until):
+        raise CliError("calendar feeds cover the whole plan: --from/--until filter orders only")
+    # the options first: a wrong combination is said before any file is read
+    scenario = _scenario(args.scenario)
+    schedule = load_schedule(args.schedule)
     notice = args.notice_days
     try:
         # the same calls the gateway's HTTP views make (services.logistics.views)

@@ -98,6 +98,8 @@ def _gap(value: float, bound: float | None) -> float | None:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
+    if args.baseline and args.fair_share:
+        raise CliError("--baseline fcfs writes the plain FCFS plan: it has no --fair-share")
     scenario = load_scenario(args.scenario)
     line = _ProgressLine()
     try:

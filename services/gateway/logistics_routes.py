@@ -61,6 +61,7 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
             message = f"{until} is before from={since}"
             raise HTTPException(422, {"field": "until", "message": message})
         scenario, schedule = region_data(region, who)
+        today = today or since or dt.date.today()  # as `hubplan moves`: notice from today
         filters = {"container": container, "since": since, "until": until, "today": today}
         if format == "csv":
             body = guarded(lambda: views.orders_csv_text(scenario, schedule, **filters))

@@ -226,3 +226,27 @@ def test_replan_refuses_the_plan_of_another_scenario(
     assert code == 2
     line = _one_error_line(err)
     assert "'from-another-scenario'" in line and "another scenario?" in line
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (
+            ["solve", "s.json", "-o", "x.json", "--baseline", "fcfs", "--fair-share"],
+            "no --fair-share",
+        ),
+        (
+            ["moves", "s.json", "p.json", "--format", "ics", "--site", "a", "--container", "b"],
+            "drop --container",
+        ),
+        (
+            ["moves", "s.json", "p.json", "--format", "ics", "--from", "2027-01-01"],
+            "filter orders only",
+        ),
+    ],
+)
+def test_options_that_cannot_go_together_are_refused(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, *argv)
+    assert code == 2 and said in _one_error_line(err)
