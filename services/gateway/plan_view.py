@@ -18,7 +18,12 @@ def _value(request: dict[str, Any] | None) -> int:
 
 
 def plan_document(proj: Projection, region: str | None = None) -> dict[str, Any]:
-    views = [v for v in proj.requests.values() if region is None or v.region == region]
+    # by request id: the read side's own order depends on how its replay of two
+    # topics interleaved, and a plan read twice should read the same
+    views = sorted(
+        (v for v in proj.requests.values() if region is None or v.region == region),
+        key=lambda v: v.request_id,
+    )
     sessions = [s for v in views if v.status == "confirmed" for s in v.sessions]
     unserved = [
         {"request": v.request_id, "reason": v.reason or "no-capacity", "detail": v.detail or ""}

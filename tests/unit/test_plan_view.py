@@ -27,3 +27,21 @@ def test_shares_count_only_what_could_be_served() -> None:
 
 def test_no_requests_no_figure() -> None:
     assert fairness([]) == {"fairness_gini": 0.0, "lowest_share": None}
+
+
+def test_the_plan_reads_the_same_whatever_order_the_read_side_learnt_it_in() -> None:
+    from services.gateway.plan_view import plan_document
+    from services.gateway.readside import Projection, RequestView
+
+    def projection(order: list[str]) -> Projection:
+        proj = Projection()
+        for rid in order:
+            proj.requests[rid] = RequestView(
+                rid, region="r", status="waitlisted", reason="no-capacity", detail=rid
+            )
+        return proj
+
+    first = plan_document(projection(["b", "a", "c"]), "r")
+    second = plan_document(projection(["c", "b", "a"]), "r")
+    assert [u["request"] for u in first["unserved"]] == ["a", "b", "c"]
+    assert first == second
