@@ -35,6 +35,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("events", help="disruptions JSON")
     p.add_argument("-o", "--output", required=True, help="where to write the repaired schedule")
     p.add_argument(
+        "--scenario-out",
+        metavar="FILE",
+        help="also write the disrupted scenario: the one the repaired schedule is valid for "
+        "(validate against it, or replan from it again)",
+    )
+    p.add_argument(
         "--today", type=dt.date.fromisoformat, help="start of the frozen window (YYYY-MM-DD)"
     )
     p.add_argument(
@@ -89,6 +95,8 @@ def cmd_replan(args: argparse.Namespace) -> int:
     )
     schedule = result.plan.to_schedule(f"{scenario.name or 'scenario'} (repaired)")
     write(args.output, schedule)
+    if args.scenario_out:
+        write(args.scenario_out, after)
     problems = validate(after, schedule)
     t = Table(title=f"{len(result.changes)} change(s)")
     for col in ("request", "change", "before", "after"):
@@ -113,6 +121,8 @@ def cmd_replan(args: argparse.Namespace) -> int:
         f"served value {schedule.metrics.served_value:,} (was {current.metrics.served_value:,}); "
         f"written to {args.output}"
     )
+    if args.scenario_out:
+        out.print(f"disrupted scenario written to {args.scenario_out}")
     if problems:
         raise CliError(f"the repaired plan breaks a rule: {problems[0]}")
     return 0

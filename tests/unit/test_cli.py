@@ -250,3 +250,20 @@ def test_options_that_cannot_go_together_are_refused(
 ) -> None:
     code, _, err = _run(capsys, *argv)
     assert code == 2 and said in _one_error_line(err)
+
+
+def test_replan_can_write_the_scenario_its_plan_is_valid_for(
+    solved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gone = json.loads(solved.read_text("utf-8"))["sessions"][0]["request"]
+    events = tmp_path / "events.json"
+    events.write_text(
+        json.dumps({"disruptions": [{"kind": "booking-cancelled", "request": gone}]}), "utf-8"
+    )
+    plan, after = tmp_path / "repaired.json", tmp_path / "after.json"
+    argv = ["replan", str(EXAMPLE), str(solved), str(events), "-o", str(plan)]
+    code, out, _ = _run(capsys, *argv, "--scenario-out", str(after), "--time-limit", "2")
+    assert code == 0 and f"disrupted scenario written to {after}" in out
+    assert gone not in {r["id"] for r in json.loads(after.read_text("utf-8"))["requests"]}
+    code, out, _ = _run(capsys, "validate", str(after), str(plan))
+    assert code == 0, out
