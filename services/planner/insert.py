@@ -5,7 +5,7 @@ plan puts them; a new request takes feasible sessions around them or is
 waitlisted with a reason. Which feasible sessions: the least contested ones
 by the demand of the requests known so far (``services/planner/pressure.py``;
 earliest-first piles requests into the first days of their windows and
-serves 6-14% less value), falling back to the earliest when that ranking
+serves 6-13% less value), falling back to the earliest when that ranking
 misses a fit. Counter-offers and the booking of an accepted offer use the
 earliest sessions, so an offer shows exactly what accepting it books.
 

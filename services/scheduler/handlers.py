@@ -271,9 +271,10 @@ class Scheduler:
         """Rebuild a region's runtime from the tables after a change to them.
 
         Keeps the version count (no jump, see ``state.VERSION_STRIDE``), a
-        failing repair's backoff, and the token of a RetryWaitlist on its way: ``handle`` has already
-        offered what was freed to the waitlist before this event, so that
-        command still only has to retry what later cancels free.
+        failing repair's backoff, and the token of a RetryWaitlist on its way:
+        ``handle`` has already offered what was freed to the waitlist before
+        this event, so that command still only has to retry what later cancels
+        free.
         """
         old = self.cache.pop(region, None)
         rt = self.runtime(region)

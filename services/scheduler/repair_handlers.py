@@ -52,9 +52,8 @@ def on_disruption(sched: Scheduler, event: Envelope, p: DisruptionReported) -> O
 
     if isinstance(p.disruption, BookingWithdrawn):  # a cancel by another name
         rec = sched.store.bookings.get(p.disruption.request)
-        if (
-            rec is not None and rec.get("region") != p.region
-        ):  # a region's events stay on its partition
+        # a region's events stay on its partition: no withdrawing another region's booking
+        if rec is not None and rec.get("region") != p.region:
             message = f"request '{p.disruption.request}' is not in region '{p.region}'"
             raise InvalidEvent(
                 "unknown-reference", [{"field": "data.disruption.request", "message": message}]
