@@ -13,7 +13,7 @@ own options (resource x day x slot) - and ranks a (day, candidate) by
 
 lowest first, earliest among equals. It is the classic "least constraining
 value" rule of constraint programming, fed with demand seen so far (no look
-ahead). On the shipped demo and generated scenarios it serves 6-14% more
+ahead). On the shipped demo and generated scenarios it serves 6-13% more
 value than earliest-first (``python -m benchmarks.live_placement``); the
 request still gets sessions inside its window, only later in it on average.
 """
