@@ -79,12 +79,13 @@ class _ProgressLine:
     def __call__(self, p: Progress) -> None:
         if self.status is None:
             return
-        gap = _gap(p.incumbent, p.bound) if p.phase == "value" else None
-        gap_text = f" gap {gap:.1%}" if gap is not None else ""
-        self.status.update(
-            f"[bold]{p.region}[/] {p.phase}: incumbent {p.incumbent:,.0f} "
-            f"bound {p.bound:,.0f}{gap_text} ({p.elapsed:.1f}s)"
-        )
+        if p.phase == "container km":  # value held, km (then pupil travel) going down
+            text = f"container km {p.incumbent:,.1f}, at least {max(0.0, p.bound):,.1f}"
+        else:
+            gap = _gap(p.incumbent, p.bound) if p.phase in ("value", "neighbourhoods") else None
+            gap_text = f" gap {gap:.1%}" if gap is not None else ""
+            text = f"incumbent {p.incumbent:,.0f} bound {p.bound:,.0f}{gap_text}"
+        self.status.update(f"[bold]{p.region}[/] {p.phase}: {text} ({p.elapsed:.1f}s)")
 
     def stop(self) -> None:
         if self.status is not None:

@@ -25,6 +25,7 @@ class SolveParams:
     workers: int = 0  # 0: all cores
     seed: int = 0
     secondary_share: float = 0.25  # of each region's time, for km and travel
+    neighbourhood_share: float = 0.6  # of the value phase, for the neighbourhood search
     baseline_only: bool = False  # return the FCFS plan (``--baseline fcfs``)
     fair_share: bool = False  # max-min of the schools' served shares before total value
     fixed_moves: tuple[ContainerMove, ...] = ()  # trips that must happen (notice period)

@@ -28,8 +28,9 @@ from services.planner.instance import Instance, build_instance
 from services.planner.ledger import Booking
 from services.planner.locks import KeptLock, check_locks
 from services.planner.model.build import add_hint, build_model
-from services.planner.model.objective import lock_bonus, secondary
-from services.planner.model.variables import Move
+from services.planner.model.neighbourhoods import assignment_of, improve
+from services.planner.model.objective import lock_bonus, pupil_travel, secondary
+from services.planner.model.variables import Move, Solution
 from services.planner.options import Option, candidates, expand, staff_days
 from services.planner.plan_result import PlanResult, Progress, SolveParams
 from services.planner.result import Teachers, assemble_result, teachers_of
@@ -166,17 +167,50 @@ def _solve_region(
                 hint_solution(model, solver)  # feasible under every level so far
         model.maximize(value)
         seconds *= 1 - FAIR_LEVEL_SHARE * len(levels)
-    solver = make_solver(params, seconds * (1 - params.secondary_share))
-    callback = Reporter(region, "value", params.on_progress)
-    status = solver.solve(model, callback)
+    # the value phase: CP-SAT on the whole region, then domain-shaped
+    # neighbourhoods (``neighbourhoods``) from its incumbent
+    value_seconds = seconds * (1 - params.secondary_share)
+    lns_seconds = value_seconds * params.neighbourhood_share
+    solver = make_solver(params, value_seconds - lns_seconds)
+    locked_served = [v.served[k.request] for k in kept if k.request in v.served]
+    bonus = lock_bonus(inst)
+    status = solver.solve(
+        model, Reporter(region, "value", params.on_progress, locked_served, bonus)
+    )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return seed, [], seed_teachers, "SEED", plain_bound
-    if solver.objective_value < seed_value and not fair:  # a fair plan may serve less
-        return seed, [], seed_teachers, "SEED", min(plain_bound, _strip_bonus(inst, kept, solver))
-    best = round(solver.objective_value)
-    bound = min(plain_bound, _strip_bonus(inst, kept, solver))
     proven = status == cp_model.OPTIMAL
-    chosen, teachers, moves = v.extract(solver)
+    incumbent = assignment_of(model, solver)
+    # objective = value + bonus * (locks kept); every plan as good keeps at
+    # least as many locks as this one, so this is a bound on plain value
+    bonus_paid = bonus * sum(incumbent.value(var) for var in locked_served)
+    bound = min(plain_bound, solver.best_objective_bound - bonus_paid)
+    if not proven and lns_seconds > 0.5:
+        sink, began = params.on_progress, time.perf_counter()
+        incumbent = improve(
+            model,
+            inst,
+            v,
+            incumbent,
+            lns_seconds,
+            lambda s: make_solver(params, s),
+            params.seed,
+            None
+            if sink is None
+            else lambda objective: sink(
+                Progress(
+                    region,
+                    "neighbourhoods",
+                    objective - bonus_paid,
+                    bound,
+                    time.perf_counter() - began,
+                )
+            ),
+        )
+    if incumbent.objective < seed_value and not fair:  # a fair plan may serve less
+        return seed, [], seed_teachers, "SEED", bound
+    best = round(incumbent.objective)
+    chosen, teachers, moves = v.extract(incumbent)
     # second phase: value held, fewer container km, then less pupil travel;
     # hint every variable from the first phase, and skip it when too short
     phase2 = seconds * params.secondary_share
@@ -187,11 +221,14 @@ def _solve_region(
         ]
         status_text = "OPTIMAL" if proven else "FEASIBLE"
         return plan, tidy_moves(inst, plan, moves, fixed), teachers, status_text, bound
-    hint_solution(model, solver)
+    hint_solution(model, incumbent)
     model.add(value >= best)
     model.minimize(secondary(inst, v))
     solver2 = make_solver(params, phase2)
-    status2 = solver2.solve(model, Reporter(region, "km+travel", params.on_progress))
+    per_km = 10 * (pupil_travel(inst, v)[1] + 1)  # secondary() in container km
+    status2 = solver2.solve(
+        model, Reporter(region, "container km", params.on_progress, scale=per_km)
+    )
     if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen, teachers, moves = v.extract(solver2)
     plan = [
@@ -201,14 +238,8 @@ def _solve_region(
     return plan, moves, teachers, "OPTIMAL" if proven else "FEASIBLE", bound
 
 
-def _strip_bonus(inst: Instance, kept: Sequence[KeptLock], solver: cp_model.CpSolver) -> float:
-    """The solver's bound in plain served value (lock bonuses removed)."""
-    locked = {k.request for k in kept}
-    return float(solver.best_objective_bound) - lock_bonus(inst) * len(locked)
-
-
-def hint_solution(model: cp_model.CpModel, solver: cp_model.CpSolver) -> None:
-    """Hint every variable with the solver's solution, so the next phase starts from it.
+def hint_solution(model: cp_model.CpModel, solution: Solution) -> None:
+    """Hint every variable with a solution's value, so the next phase starts from it.
 
     Every variable, auxiliaries included: with presolve off (short limits)
     CP-SAT does not complete a partial hint quickly and may find nothing.
@@ -216,7 +247,7 @@ def hint_solution(model: cp_model.CpModel, solver: cp_model.CpSolver) -> None:
     model.clear_hints()  # type: ignore[no-untyped-call]
     for i in range(len(model.proto.variables)):
         var = model.get_int_var_from_proto_index(i)
-        model.add_hint(var, solver.value(var))
+        model.add_hint(var, solution.value(var))
 
 
 def make_solver(params: SolveParams, seconds: float) -> cp_model.CpSolver:
@@ -235,19 +266,32 @@ def make_solver(params: SolveParams, seconds: float) -> cp_model.CpSolver:
 
 
 class Reporter(cp_model.CpSolverSolutionCallback):
-    def __init__(self, region: str, phase: str, sink: Callable[[Progress], None] | None) -> None:
+    """Progress in the user's units: served value without lock bonuses, km."""
+
+    def __init__(
+        self,
+        region: str,
+        phase: str,
+        sink: Callable[[Progress], None] | None,
+        locked_served: Sequence[cp_model.IntVar] = (),
+        bonus: int = 0,
+        scale: float = 1.0,
+    ) -> None:
         super().__init__()
         self.region, self.phase, self.sink = region, phase, sink
+        self.locked_served, self.bonus, self.scale = locked_served, bonus, scale
         self.started = time.perf_counter()
 
     def on_solution_callback(self) -> None:
-        if self.sink is not None:
-            self.sink(
-                Progress(
-                    self.region,
-                    self.phase,
-                    self.objective_value,
-                    self.best_objective_bound,
-                    time.perf_counter() - self.started,
-                )
+        if self.sink is None:
+            return
+        paid = self.bonus * sum(self.value(var) for var in self.locked_served)
+        self.sink(
+            Progress(
+                self.region,
+                self.phase,
+                (self.objective_value - paid) / self.scale,
+                (self.best_objective_bound - paid) / self.scale,
+                time.perf_counter() - self.started,
             )
+        )

@@ -8,10 +8,17 @@ into plain planner data, and one ``hint`` that seeds the solver from a plan.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ortools.sat.python import cp_model
 
 from services.planner.options import Option
+
+
+class Solution(Protocol):
+    """Anything that reads a variable's value: a solver, or a stored assignment."""
+
+    def value(self, var: cp_model.IntVar) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +45,7 @@ class PlanVars:
     """Moves that must happen (inside the logistics notice period)."""
 
     def extract(
-        self, solver: cp_model.CpSolver
+        self, solver: Solution
     ) -> tuple[list[Option], dict[tuple[int, int, str, str], list[int]], list[Move]]:
         """Chosen options, instructors per (day, slot, site, type), and moves."""
         chosen = [o for o, var in zip(self.options, self.x, strict=True) if solver.value(var)]
