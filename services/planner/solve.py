@@ -172,7 +172,7 @@ def _solve_region(
     value_seconds = seconds * (1 - params.secondary_share)
     lns_seconds = value_seconds * params.neighbourhood_share
     solver = make_solver(params, value_seconds - lns_seconds)
-    locked_served = [v.served[k.request] for k in kept if k.request in v.served]
+    locked_served = [v.served[r] for r in sorted({k.request for k in kept}) if r in v.served]
     bonus = lock_bonus(inst)
     status = solver.solve(
         model, Reporter(region, "value", params.on_progress, locked_served, bonus)
