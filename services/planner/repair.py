@@ -36,7 +36,7 @@ from ortools.sat.python import cp_model
 
 from schemas.scenario import LockedSession, Scenario
 from schemas.schedule import Schedule, Session
-from services.planner.calendar import notice_cutoff
+from services.planner.calendar import in_notice_period
 from services.planner.ejection import place_with_ejection
 from services.planner.finalize import model_moves
 from services.planner.greedy import seed_order, served_requests
@@ -211,11 +211,11 @@ def notice_locked_moves(inst: Instance, current: Schedule, params: RepairParams)
     container that is itself disrupted (broken or delayed).
     """
     today = params.today or inst.scenario.horizon.start
-    cutoff = notice_cutoff(inst.scenario, today, params.notice_days)
     booked = [
         m
         for m in current.container_moves
-        if m.depart < cutoff and m.container not in params.disrupted_containers
+        if in_notice_period(inst.scenario, m.depart, today, params.notice_days)
+        and m.container not in params.disrupted_containers
     ]
     return model_moves(inst, booked)
 
