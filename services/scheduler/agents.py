@@ -227,6 +227,7 @@ def wire(s: SchedulerApp) -> None:
                 current_json,
                 s.settings.repair_time_limit,
                 s.settings.frozen_days,
+                s.settings.notice_days,
                 today,
                 disrupted,
             )

@@ -130,10 +130,15 @@ def run_repair(
     current_json: str,
     seconds: float,
     frozen_days: int,
+    notice_days: int,
     today: str,
     disrupted: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Plain JSON in and out (runs in an executor)."""
+    """Plain JSON in and out (runs in an executor).
+
+    ``notice_days``: the service's ``HUBPLAN_NOTICE_DAYS``; trips departing
+    inside that notice period stay unless their container is ``disrupted``.
+    """
     from schemas.scenario import Scenario
 
     scenario = Scenario.model_validate_json(scenario_json)
@@ -146,6 +151,7 @@ def run_repair(
             time_limit=seconds,
             workers=1,
             frozen_days=frozen_days,
+            notice_days=notice_days,
             today=start,
             disrupted_containers=frozenset(disrupted),
             shortcut=True,  # the background optimiser promotes the waitlist right after

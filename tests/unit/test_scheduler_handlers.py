@@ -256,7 +256,7 @@ def test_disruption_changes_catalogue_then_repair_reschedules() -> None:
     rt = s.runtime("r")
     assert rt.repair and "equipment-unavailable" in rt.repair
     scenario_json, current_json = repair_input(rt, 2, rt.catalogue.horizon.start)
-    result = run_repair(scenario_json, current_json, 3.0, 0, "2027-01-04")
+    result = run_repair(scenario_json, current_json, 3.0, 0, 5, "2027-01-04")
     # the only unit is gone that day, and the window is that day: the booking is displaced
     assert result["lost"] == ["a"]
     proposal = RepairProposed(
@@ -291,7 +291,7 @@ def test_a_removed_unit_s_bookings_are_rescheduled_by_the_repair_not_left_on_it(
     rt = s.runtime("r")
     assert "a" in rt.unkept  # still confirmed in the table until the repair says otherwise
     scenario_json, current_json = repair_input(rt, 0, rt.catalogue.horizon.start)
-    result = run_repair(scenario_json, current_json, 3.0, 0, "2027-01-04")
+    result = run_repair(scenario_json, current_json, 3.0, 0, 5, "2027-01-04")
     assert result["lost"] == [] and [x["resource"] for x in result["sessions"]["a"]] != [gone]
     proposal = RepairProposed(
         region="r",
@@ -332,7 +332,7 @@ def test_repair_moves_a_session_and_emits_rescheduled() -> None:
     payload = DisruptionReported(region="r", disruption=broken, reported_by="ops")
     s.handle(envelope(payload, key="r", source="t"), payload)
     rt = s.runtime("r")
-    result = run_repair(*repair_input(rt, 0, rt.catalogue.horizon.start), 3.0, 0, "2027-01-04")
+    result = run_repair(*repair_input(rt, 0, rt.catalogue.horizon.start), 3.0, 0, 5, "2027-01-04")
     assert result["lost"] == [] and list(result["sessions"]) == ["a"]
     sessions = {
         r: [Session.model_validate(x, strict=False) for x in v]
@@ -345,6 +345,26 @@ def test_repair_moves_a_session_and_emits_rescheduled() -> None:
     assert decision_types(applied) == ["hubplan.booking.rescheduled.v1"]
     new = s.runtime("r").live.sessions("a")[0]
     assert new.date != old.date
+
+
+def test_run_repair_uses_the_notice_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HUBPLAN_NOTICE_DAYS reaches the live repair (it always repaired with 5)."""
+    from services.planner.repair import repair
+    from services.scheduler import repair_handlers
+
+    seen: list[int] = []
+
+    def spy(scenario, current, params):  # type: ignore[no-untyped-def]
+        seen.append(params.notice_days)
+        return repair(scenario, current, params)
+
+    monkeypatch.setattr(repair_handlers, "repair", spy)
+    s = fresh()
+    assert ask(s, "a").kind == "confirmed"
+    rt = s.runtime("r")
+    inputs = repair_handlers.repair_input(rt, 0, rt.catalogue.horizon.start)
+    repair_handlers.run_repair(*inputs, 1.0, 0, 9, "2027-01-04")
+    assert seen == [9]
 
 
 def receipts(outcome: Outcome) -> list[dict[str, Any]]:
@@ -610,7 +630,7 @@ def _repair_now(s: Scheduler) -> Outcome:
     rt = s.runtime("r")
     assert rt is not None and rt.repair
     scenario_json, current_json = repair_input(rt, 0, rt.catalogue.horizon.start)
-    result = run_repair(scenario_json, current_json, 3.0, 0, "2027-01-04")
+    result = run_repair(scenario_json, current_json, 3.0, 0, 5, "2027-01-04")
     proposal = RepairProposed(
         region="r",
         base_version=rt.version,
