@@ -10,11 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas.disruptions import DisruptionList
+from schemas.schedule import ContainerMove
 from services.cli.errors import CliError
 from services.cli.files import load, load_scenario, load_schedule, write
 from services.planner.disruptions import DisruptionError, apply_disruptions
 from services.planner.repair import RepairParams, repair
-from services.planner.repair_diff import KIND_TEXT
+from services.planner.repair_diff import KIND_TEXT, diff_moves
 from services.validator import validate
 
 out = Console(soft_wrap=True)
@@ -109,6 +110,17 @@ def cmd_replan(args: argparse.Namespace) -> int:
     kinds = Counter(c.kind for c in result.changes if c.kind != "added")
     summary = ", ".join(f"{k}: {n}" for k, n in kinds.items()) or "none"
     out.print(f"sessions changed: {sum(kinds.values())} ({summary})")
+    trips = diff_moves(current.container_moves, schedule.container_moves)
+    if trips:
+        m = Table(title=f"{len(trips)} container trip change(s)")
+        for col in ("container", "before", "after"):
+            m.add_column(col)
+        for tc in trips:
+            m.add_row(tc.container, *(_trip(x) for x in (tc.old, tc.new)))
+        out.print(m)
+    out.print(f"container trips changed: {len(trips)}")
+    for gone in result.moves_not_kept:
+        out.print(f"[red]booked trip not kept[/]: {gone.describe()}")
     if withdrawn:
         out.print(f"withdrawn: {', '.join(withdrawn)}")
     if result.lost:
@@ -126,3 +138,7 @@ def cmd_replan(args: argparse.Namespace) -> int:
     if problems:
         raise CliError(f"the repaired plan breaks a rule: {problems[0]}")
     return 0
+
+
+def _trip(m: ContainerMove | None) -> str:
+    return f"{m.from_} -> {m.to}, depart {m.depart}, ready {m.ready}" if m else "-"

@@ -232,6 +232,8 @@ def wire(s: SchedulerApp) -> None:
                 disrupted,
             )
             m.solver.labels(region).observe(result["seconds"])
+            for gone in result["moves_not_kept"]:  # logistics gets the move events too
+                log.warning("repair of %s: booked trip not kept: %s", region, gone)
             proposal = RepairProposed(
                 region=region,
                 base_version=version,

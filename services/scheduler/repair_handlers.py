@@ -170,6 +170,7 @@ def run_repair(
         ],
         "changed": result.changed_sessions,
         "seconds": result.plan.solve_seconds,
+        "moves_not_kept": [gone.describe() for gone in result.moves_not_kept],
     }
 
 

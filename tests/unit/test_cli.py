@@ -267,3 +267,69 @@ def test_replan_can_write_the_scenario_its_plan_is_valid_for(
     assert gone not in {r["id"] for r in json.loads(after.read_text("utf-8"))["requests"]}
     code, out, _ = _run(capsys, "validate", str(after), str(plan))
     assert code == 0, out
+
+
+def test_replan_reports_a_booked_trip_it_could_not_keep(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pad closes on a booked trip's arrival day: the trip is re-planned, and the
+    run says so (it used to report 'sessions changed: 0' and move the trip into the past)."""
+    from tests.builders import container, request, trip, world
+
+    data = world(
+        horizon={"start": "2027-01-04", "end": "2027-01-29"},
+        containers=[container("box-1")],
+        requests=[request("f", site="far", max_travel_minutes=20, latest="2027-01-29")],
+    )
+    plan = {
+        "format": "hubplan-schedule/1",
+        "scenario": "tiny",
+        "sessions": [
+            {
+                "request": "f",
+                "index": 0,
+                "date": "2027-01-29",
+                "slot": "pm",
+                "site": "far",
+                "resource": "box-1",
+            }
+        ],
+        "container_moves": [
+            trip("2027-01-27", "2027-01-29").model_dump(mode="json", by_alias=True)
+        ],
+        "metrics": {
+            "served_value": 10,
+            "requested_value": 10,
+            "container_km": 184.3,
+            "solve_seconds": 0.0,
+        },
+    }
+    events = {
+        "disruptions": [
+            {"kind": "pad-unavailable", "site": "far", "from": "2027-01-29", "to": "2027-01-29"}
+        ]
+    }
+    paths = {}
+    for name, body in (("scenario", data), ("plan", plan), ("events", events)):
+        paths[name] = tmp_path / f"{name}.json"
+        paths[name].write_text(json.dumps(body), "utf-8")
+    code, out, _ = _run(
+        capsys,
+        "replan",
+        str(paths["scenario"]),
+        str(paths["plan"]),
+        str(paths["events"]),
+        "-o",
+        str(tmp_path / "after.json"),
+        "--today",
+        "2027-01-25",
+        "--frozen-days",
+        "0",
+        "--time-limit",
+        "2",
+    )
+    assert code == 0, out
+    assert "container trips changed: 1" in out
+    assert "booked trip not kept: box-1 depot->far departing 2027-01-27" in out
+    moves = json.loads((tmp_path / "after.json").read_text("utf-8"))["container_moves"]
+    assert [m["depart"] >= "2027-01-25" for m in moves] == [True]

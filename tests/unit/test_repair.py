@@ -245,6 +245,8 @@ def test_moves_inside_the_notice_period_are_kept() -> None:
 
 
 def test_pad_unavailable_moves_the_container_session() -> None:
+    """The pad closes on the day a booked trip arrives: the production path (no caller
+    names the container) re-plans that trip and reports it; the session moves."""
     from tests.builders import container
 
     data = world(
@@ -252,8 +254,9 @@ def test_pad_unavailable_moves_the_container_session() -> None:
         containers=[container("box-1")],
         requests=[request("f", site="far", max_travel_minutes=20, latest="2027-01-29")],
     )
-    before = _planned(data)
+    before = _one_trip_plan(data, "2027-01-27", "2027-01-29", "2027-01-29")
     (s,) = before.sessions
+    today = dt.date(2027, 1, 25)  # the trip is inside the notice period, has not left
     result = _disrupt(
         data,
         before,
@@ -264,12 +267,14 @@ def test_pad_unavailable_moves_the_container_session() -> None:
             "to": str(s.date),
             "reason": "works on the pad",
         },
-        today=dt.date(2027, 1, 4),
+        today=today,
         frozen_days=0,
-        disrupted_containers=frozenset({"box-1"}),
     )
     assert result.lost == [] and [c.kind for c in result.changes] == ["date"]
-    assert result.plan.sessions[0].date != s.date
+    assert today <= result.plan.sessions[0].date != s.date
+    (gone,) = result.moves_not_kept
+    assert gone.move == before.container_moves[0] and "pad at far" in gone.reason
+    assert all(m.depart >= today for m in result.plan.moves)
 
 
 def test_shortcut_returns_the_seed_only_when_it_is_provably_least_change() -> None:
@@ -347,3 +352,41 @@ def test_a_removed_unit_and_instructor_are_repaired_not_a_crash() -> None:
         (moved,) = result.plan.sessions
         assert (moved.date, moved.slot) == (session.date, session.slot)
         assert removed not in (moved.resource, moved.staff)
+
+
+def _one_trip_plan(data: dict[str, Any], depart: str, ready: str, session: str) -> Schedule:
+    """box-1 depot -> far departing ``depart``, request f's one session there on ``session``."""
+    planned = _planned(data)
+    (s,) = planned.sessions
+    at_far = s.model_copy(
+        update={"date": dt.date.fromisoformat(session), "site": "far", "resource": "box-1"}
+    )
+    return planned.model_copy(
+        update={"sessions": [at_far], "container_moves": [trip(depart, ready)]}
+    )
+
+
+def test_nothing_is_rescheduled_into_the_past() -> None:
+    """The only free days left for a broken booking are gone already: it is lost, not
+    put on a past day; a session that happened stays as it was."""
+    data = world(requests=[request("a", latest="2027-01-15"), request("b", latest="2027-01-05")])
+    planned = _planned(data)
+    a, b = sorted(planned.sessions, key=lambda s: s.request)
+    current = planned.model_copy(
+        update={"sessions": [a.model_copy(update={"date": dt.date(2027, 1, 13)}), b]}
+    )
+    today = dt.date(2027, 1, 11)
+    result = _disrupt(
+        data,
+        current,
+        {
+            "kind": "equipment-unavailable",
+            "equipment": "dry-1",
+            "from": str(today),
+            "to": "2027-01-15",
+        },
+        today=today,
+        frozen_days=0,
+    )
+    assert result.lost == ["a"]
+    assert b in result.plan.sessions
