@@ -42,7 +42,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "(validate against it, or replan from it again)",
     )
     p.add_argument(
-        "--today", type=dt.date.fromisoformat, help="start of the frozen window (YYYY-MM-DD)"
+        "--today",
+        type=dt.date.fromisoformat,
+        help="nothing is placed before it; start of the frozen window and the notice period; "
+        "trips departing on or before it have left (YYYY-MM-DD, default: the horizon start)",
     )
     p.add_argument(
         "--frozen-days", type=int, default=2, help="working days not to touch (default 2)"
@@ -76,7 +79,9 @@ def cmd_replan(args: argparse.Namespace) -> int:
         )
     events = load(args.events, DisruptionList)
     try:
-        after, withdrawn = apply_disruptions(scenario, events.disruptions, current.container_moves)
+        after, withdrawn, trips = apply_disruptions(
+            scenario, events.disruptions, current.container_moves, args.today
+        )
     except DisruptionError as exc:
         raise CliError(f"{args.events}: {exc}") from None
     hit = frozenset(
@@ -84,7 +89,8 @@ def cmd_replan(args: argparse.Namespace) -> int:
     )
     result = repair(
         after,
-        current,
+        # what was reported is a fact of the plan in force: a delayed trip's ready day
+        current.model_copy(update={"container_moves": trips}),
         RepairParams(
             time_limit=args.time_limit,
             workers=args.workers,

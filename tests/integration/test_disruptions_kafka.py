@@ -217,7 +217,7 @@ def test_disruption_through_kafka(stack: Stack, kind: str) -> None:
     data.update(extra)
     data["requests"] = bodies
     events = DisruptionList.model_validate({"disruptions": [disruption]}, strict=False).disruptions
-    after_scenario, withdrawn = apply_disruptions(
+    after_scenario, withdrawn, _ = apply_disruptions(
         Scenario.model_validate_json(json.dumps(data)), events
     )
 

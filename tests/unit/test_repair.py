@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from schemas.disruptions import DisruptionList
-from schemas.schedule import Schedule
+from schemas.schedule import ContainerMove, Schedule
 from services.planner.disruptions import apply_disruptions
 from services.planner.repair import RepairParams, repair
 from services.planner.solve import SolveParams, solve
@@ -22,8 +22,11 @@ def _planned(data: dict[str, Any]) -> Schedule:
 
 def _disrupt(data: dict[str, Any], schedule: Schedule, *items: dict[str, Any], **params: Any):
     events = DisruptionList.model_validate({"disruptions": list(items)}, strict=False).disruptions
-    after, _ = apply_disruptions(parse(data), events, schedule.container_moves)
-    result = repair(after, schedule, RepairParams(time_limit=5, workers=2, **params))
+    after, _, trips = apply_disruptions(
+        parse(data), events, schedule.container_moves, params.get("today")
+    )
+    in_force = schedule.model_copy(update={"container_moves": trips})
+    result = repair(after, in_force, RepairParams(time_limit=5, workers=2, **params))
     assert validate(after, result.plan.to_schedule("after")) == []
     return result
 
@@ -178,36 +181,90 @@ def test_ill_instructor_is_replaced_and_nothing_else_moves() -> None:
     assert all(c.new is not None and c.new.staff != s.staff for c in result.changes)
 
 
+def _in_force(sessions: list[dict[str, Any]], moves: list[Any]) -> Schedule:
+    """A plan in force written by hand: sessions as dicts, trips from ``trip``."""
+    metrics = {"served_value": 0, "requested_value": 0, "container_km": 0.0, "solve_seconds": 0.0}
+    body = {"format": "hubplan-schedule/1", "scenario": "tiny", "metrics": metrics}
+    return Schedule.model_validate(
+        {**body, "sessions": sessions, "container_moves": moves}, strict=False
+    )
+
+
 def test_delayed_container_shifts_its_sessions_and_its_trip() -> None:
-    """A late truck moves its container's sessions; logistics sees the trip change."""
+    """A late truck: its trip stays as it left and is ready on the reported day; its
+    container's sessions move after it; logistics sees the trip's ready day change;
+    another container's booked trip does not move."""
     from services.logistics.diff import diff_moves
+    from services.logistics.events import MoveChanged
+    from services.planner.travel import TravelTable
     from tests.builders import container
 
     data = world(
         horizon={"start": "2027-01-04", "end": "2027-01-29"},
-        containers=[container("box-1")],
-        requests=[request("f", site="far", max_travel_minutes=20, latest="2027-01-29")],
+        containers=[container("box-1"), container("box-2")],
+        requests=[
+            request("f", site="far", max_travel_minutes=20, latest="2027-01-29"),
+            request("n", max_travel_minutes=5, latest="2027-01-29"),
+        ],
     )
-    before = _planned(data)
-    (trip,) = before.container_moves
-    late = trip.ready + dt.timedelta(days=7)
+    road = TravelTable.of(parse(data))
+
+    def as_planned(
+        m: ContainerMove,
+    ) -> ContainerMove:  # km and driving time as the planner has them
+        return m.model_copy(
+            update={
+                "km": round(road.road_km(m.from_, m.to), 1),
+                "truck_minutes": round(road.truck_minutes(m.from_, m.to), 1),
+            }
+        )
+
+    on_road = as_planned(trip("2027-01-13", "2027-01-15"))
+    booked = as_planned(trip("2027-01-18", "2027-01-20", to="near", container_id="box-2"))
+    before = _in_force(
+        [
+            {
+                "request": "f",
+                "index": 0,
+                "date": "2027-01-15",
+                "slot": "am",
+                "site": "far",
+                "resource": "box-1",
+            },
+            {
+                "request": "n",
+                "index": 0,
+                "date": "2027-01-21",
+                "slot": "am",
+                "site": "near",
+                "resource": "box-2",
+            },
+        ],
+        [on_road, booked],
+    )
+    late = dt.date(2027, 1, 20)
     result = _disrupt(
         data,
         before,
         {"kind": "container-delayed", "container": "box-1", "ready": str(late)},
-        today=dt.date(2027, 1, 4),
+        today=dt.date(2027, 1, 14),
         frozen_days=0,
+        disrupted_containers=frozenset({"box-1"}),  # the container the disruption names
     )
-    # no session in the window the late truck covers (it left, it is not there yet)
-    assert not [s for s in result.plan.sessions if trip.depart <= s.date < late]
+    assert result.lost == []
+    (f,) = [s for s in result.plan.sessions if s.request == "f"]
+    assert f.date >= late  # not while the truck is on the road, nor before it is ready
     events = diff_moves(before.container_moves, result.plan.moves, region="r", version=2)
-    assert events and all(e.container == "box-1" for e in events)
+    (changed,) = events
+    assert isinstance(changed, MoveChanged) and changed.changed == ["ready"]
+    assert (changed.after.depart, changed.after.ready) == (on_road.depart, late)
+    assert booked in result.plan.moves  # box-2's booked trip is untouched
+    assert result.moves_not_kept == []
 
 
 def test_moves_inside_the_notice_period_are_kept() -> None:
     """A trip logistics has already booked (departing within 5 working days) stays, even
     when the repaired plan would not need it; one further out may go."""
-    from schemas.schedule import ContainerMove
     from tests.builders import container
 
     data = world(containers=[container("box-1")], requests=[request("a")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -737,3 +738,43 @@ def test_an_optimiser_promotion_onto_a_day_already_gone_is_not_applied() -> None
     proposal = PlanProposed(region="r", base_version=rt.version, promote={"c": [past]}, moves=[])
     s.handle(envelope(proposal, key="r", source="t"), proposal)
     assert s.store.bookings["c"]["status"] == "waitlisted"
+
+
+def test_a_delayed_truck_gets_its_ready_day_at_once_and_a_bad_delay_names_its_field() -> None:
+    """The live service applies a delay to the trip on the road (it is a fact before
+    the repair runs) and refuses one for a truck that has not left, naming the field."""
+    from schemas.disruptions import ContainerDelayed
+    from schemas.events import DisruptionReported
+    from tests.builders import container, trip
+
+    s = fresh()
+    box = ResourceChanged(
+        region="r",
+        kind="container",
+        op="upsert",
+        id="box-1",
+        value={k: v for k, v in container().items() if k != "id"},
+    )
+    s.handle(envelope(box, key="r", source="t"), box)
+    # a trip that left on the horizon start (the service's today before the term)
+    left = trip("2027-01-04", "2027-01-06")
+    s.store.regions["r"] = {
+        **s.store.regions["r"],
+        "moves": [left.model_dump(mode="json", by_alias=True)],
+    }
+    s.reload("r")
+
+    def report(ready: str) -> Outcome:
+        late = ContainerDelayed.model_validate(
+            {"kind": "container-delayed", "container": "box-1", "ready": ready}, strict=False
+        )
+        payload = DisruptionReported(region="r", disruption=late, reported_by="ops")
+        return s.handle(envelope(payload, key="r", source="t"), payload)
+
+    (refused,) = receipts(report("2027-01-05"))  # not after the trip's ready day
+    assert refused["outcome"] == "rejected"
+    assert [e["field"] for e in refused["errors"]] == ["data.disruption.ready"]
+    assert report("2027-01-08").kind == "disruption"
+    rt = s.runtime("r")
+    assert [(m.depart, m.ready) for m in rt.moves] == [(left.depart, dt.date(2027, 1, 8))]
+    assert rt.repair and "container-delayed" in rt.repair
