@@ -4,8 +4,9 @@ Given the disrupted scenario and the plan in force, the repaired plan is,
 in this order of importance:
 
 1. keep as many previously served requests served as possible;
-2. change as few sessions as possible - another unit on the same date and
-   slot costs 1, another date or slot at the same site 3, another site 5;
+2. change as few sessions and container trips as possible - another unit on
+   the same date and slot costs 1, another date or slot at the same site 3,
+   another site 5; a trip dropped or added 3, so a rescheduled trip 6;
 3. sessions inside the frozen window (the next ``frozen_days`` working days
    from ``today``) stay exactly as they are unless they became impossible;
 4. then the usual objective: served value (waitlisted requests may be
@@ -58,7 +59,13 @@ from services.planner.options import (
 )
 from services.planner.plan_result import PlanResult, SolveParams
 from services.planner.repair_diff import SessionChange, diff_sessions
-from services.planner.repair_moves import MoveNotKept, booked_trips, not_kept, trips_hold
+from services.planner.repair_moves import (
+    MoveNotKept,
+    booked_trips,
+    not_kept,
+    trip_change,
+    trips_hold,
+)
 from services.planner.result import Teachers, assemble_result, teachers_of
 from services.planner.seeding import constructive_plan, drop_unplaceable_locks
 from services.planner.solve import Reporter, hint_solution, make_solver
@@ -537,10 +544,17 @@ def _region(
     # another instructor for a session costs 1 too: reward keeping the old one
     kept_teacher = [v.teach[k] for k in _old_teaching(inst, requests, before) if k in v.teach]
     paid = [(c, x) for c, x in zip(costs, v.x, strict=True) if c]
-    change = cp_model.LinearExpr.weighted_sum(
-        [x for _, x in paid] + kept_teacher, [c for c, _ in paid] + [-1] * len(kept_teacher)
-    ) + len(kept_teacher)
-    worst = SITE * sum(inst.requests[r].sessions for r in confirmed) + len(kept_teacher) + 1
+    # a trip changed, added or dropped is a change too (not a free move to use up)
+    trips_changed, most = trip_change(v, set(trips), len(inst.days))
+    change = (
+        cp_model.LinearExpr.weighted_sum(
+            [x for _, x in paid] + kept_teacher, [c for c, _ in paid] + [-1] * len(kept_teacher)
+        )
+        + len(kept_teacher)
+        + trips_changed
+    )
+    sessions = sum(inst.requests[r].sessions for r in confirmed)
+    worst = SITE * sessions + len(kept_teacher) + most + 1
     keep = cp_model.LinearExpr.sum([v.served[r] for r in confirmed])
     model.maximize(worst * keep - change)
     add_hint(model, inst, v, seed, trips)

@@ -19,11 +19,18 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from ortools.sat.python import cp_model
+
 from schemas.schedule import ContainerMove
 from services.planner.calendar import in_notice_period, in_ranges, move_span
 from services.planner.finalize import model_moves
 from services.planner.instance import Instance
-from services.planner.model.variables import Move
+from services.planner.model.variables import Move, PlanVars
+
+# a trip dropped or added costs like a session moved to another date; a rescheduled
+# trip is both (6), more than a session moved to another site (5): logistics has to
+# rebook it, and every stay on either side of it changes
+TRIP = 3
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,16 @@ def trips_hold(inst: Instance, trips: Sequence[Move], fixed: Sequence[Move]) -> 
         if m.ready != m.depart + span or m.ready in inst.pad_blocked[m.target]:
             return False
     return True
+
+
+def trip_change(v: PlanVars, old: Collection[Move], days: int) -> tuple[cp_model.LinearExpr, int]:
+    """What the model's trips cost against the plan in force's ``old`` trips, and the
+    most it can be (each container makes at most one trip a working day)."""
+    kept = [var for m, var in v.moves.items() if m in old]
+    new = [var for m, var in v.moves.items() if m not in old]
+    boxes = len({m.box for m in v.moves})
+    cost = TRIP * (len(old) - cp_model.LinearExpr.sum(kept) + cp_model.LinearExpr.sum(new))
+    return cost, TRIP * (len(old) + min(len(new), days * boxes))
 
 
 def _key(m: ContainerMove) -> tuple[object, ...]:

@@ -10,6 +10,7 @@ from schemas.schedule import ContainerMove, Schedule
 from services.planner.disruptions import apply_disruptions
 from services.planner.repair import RepairParams, repair
 from services.planner.solve import SolveParams, solve
+from services.planner.travel import TravelTable
 from services.validator import validate
 from tests.builders import parse, request, trip, world
 
@@ -181,12 +182,28 @@ def test_ill_instructor_is_replaced_and_nothing_else_moves() -> None:
     assert all(c.new is not None and c.new.staff != s.staff for c in result.changes)
 
 
-def _in_force(sessions: list[dict[str, Any]], moves: list[Any]) -> Schedule:
-    """A plan in force written by hand: sessions as dicts, trips from ``trip``."""
+def _in_force(sessions: list[tuple[str, str, str, str]], moves: list[ContainerMove]) -> Schedule:
+    """A plan in force written by hand: (request, date, site, resource) one-session
+    requests in slot am, and trips from ``trip``."""
     metrics = {"served_value": 0, "requested_value": 0, "container_km": 0.0, "solve_seconds": 0.0}
+    rows = [
+        {"request": r, "index": 0, "date": d, "slot": "am", "site": site, "resource": unit}
+        for r, d, site, unit in sessions
+    ]
     body = {"format": "hubplan-schedule/1", "scenario": "tiny", "metrics": metrics}
     return Schedule.model_validate(
-        {**body, "sessions": sessions, "container_moves": moves}, strict=False
+        {**body, "sessions": rows, "container_moves": moves}, strict=False
+    )
+
+
+def _as_planned(data: dict[str, Any], m: ContainerMove) -> ContainerMove:
+    """A hand-written trip with the km and driving time the planner gives it."""
+    road = TravelTable.of(parse(data))
+    return m.model_copy(
+        update={
+            "km": round(road.road_km(m.from_, m.to), 1),
+            "truck_minutes": round(road.truck_minutes(m.from_, m.to), 1),
+        }
     )
 
 
@@ -196,7 +213,6 @@ def test_delayed_container_shifts_its_sessions_and_its_trip() -> None:
     another container's booked trip does not move."""
     from services.logistics.diff import diff_moves
     from services.logistics.events import MoveChanged
-    from services.planner.travel import TravelTable
     from tests.builders import container
 
     data = world(
@@ -207,39 +223,10 @@ def test_delayed_container_shifts_its_sessions_and_its_trip() -> None:
             request("n", max_travel_minutes=5, latest="2027-01-29"),
         ],
     )
-    road = TravelTable.of(parse(data))
-
-    def as_planned(
-        m: ContainerMove,
-    ) -> ContainerMove:  # km and driving time as the planner has them
-        return m.model_copy(
-            update={
-                "km": round(road.road_km(m.from_, m.to), 1),
-                "truck_minutes": round(road.truck_minutes(m.from_, m.to), 1),
-            }
-        )
-
-    on_road = as_planned(trip("2027-01-13", "2027-01-15"))
-    booked = as_planned(trip("2027-01-18", "2027-01-20", to="near", container_id="box-2"))
+    on_road = _as_planned(data, trip("2027-01-13", "2027-01-15"))
+    booked = _as_planned(data, trip("2027-01-18", "2027-01-20", to="near", container_id="box-2"))
     before = _in_force(
-        [
-            {
-                "request": "f",
-                "index": 0,
-                "date": "2027-01-15",
-                "slot": "am",
-                "site": "far",
-                "resource": "box-1",
-            },
-            {
-                "request": "n",
-                "index": 0,
-                "date": "2027-01-21",
-                "slot": "am",
-                "site": "near",
-                "resource": "box-2",
-            },
-        ],
+        [("f", "2027-01-15", "far", "box-1"), ("n", "2027-01-21", "near", "box-2")],
         [on_road, booked],
     )
     late = dt.date(2027, 1, 20)
@@ -264,7 +251,8 @@ def test_delayed_container_shifts_its_sessions_and_its_trip() -> None:
 
 def test_moves_inside_the_notice_period_are_kept() -> None:
     """A trip logistics has already booked (departing within 5 working days) stays, even
-    when the repaired plan would not need it; one further out may go."""
+    when the repaired plan would not need it; one further out may go (here: its arrival
+    pad closes) and is not reported, as it was not booked."""
     from tests.builders import container
 
     data = world(containers=[container("box-1")], requests=[request("a")])
@@ -276,6 +264,7 @@ def test_moves_inside_the_notice_period_are_kept() -> None:
         data,
         current,
         {"kind": "site-closed", "site": "near", "from": "2027-01-14", "to": "2027-01-14"},
+        {"kind": "pad-unavailable", "site": "depot", "from": "2027-01-15", "to": "2027-01-15"},
         today=dt.date(2027, 1, 4),
         frozen_days=0,
     )
@@ -285,6 +274,7 @@ def test_moves_inside_the_notice_period_are_kept() -> None:
 
     assert trips([booked]) <= trips(result.plan.moves)
     assert not trips([later]) & trips(result.plan.moves)  # outside the notice period: cut
+    assert result.moves_not_kept == []
     hit = _disrupt(
         data,
         current,
@@ -447,3 +437,39 @@ def test_nothing_is_rescheduled_into_the_past() -> None:
     )
     assert result.lost == ["a"]
     assert b in result.plan.sessions
+
+
+def test_a_trip_change_is_a_change_so_repair_does_not_spend_one_on_its_own() -> None:
+    """Mending a unit's session in one place must not reschedule a container's trip
+    elsewhere (trips cost like sessions): not for nothing, and not to promote a
+    waitlisted request on the side - that is the background optimiser's job."""
+    from tests.builders import container
+
+    data = world(
+        horizon={"start": "2027-01-04", "end": "2027-01-29"},
+        containers=[container("box-2")],
+        requests=[
+            request("a", site="hub", latest="2027-01-08"),
+            request("n", max_travel_minutes=5, earliest="2027-01-25", latest="2027-01-29"),
+            # would fit if box-2 went to near a week earlier
+            request("w", max_travel_minutes=5, earliest="2027-01-06", latest="2027-01-08"),
+        ],
+    )
+    planned = _as_planned(data, trip("2027-01-20", "2027-01-22", to="near", container_id="box-2"))
+    before = _in_force(
+        [("a", "2027-01-05", "hub", "dry-1"), ("n", "2027-01-27", "near", "box-2")], [planned]
+    )
+    result = _disrupt(
+        data,
+        before,
+        {
+            "kind": "equipment-unavailable",
+            "equipment": "dry-1",
+            "from": "2027-01-05",
+            "to": "2027-01-05",
+        },
+        today=dt.date(2027, 1, 4),
+        frozen_days=0,
+    )
+    assert [c.request for c in result.changes] == ["a"]
+    assert result.plan.moves == [planned]
