@@ -195,11 +195,14 @@ def _options(inst: Instance, kept: list[KeptLock]) -> list[list[Option]]:
     past = [k for k in kept if k.day < inst.first_day]
     if past:
         anytime = replace(inst, first_day=0)
-        held = {(k.request, k.kind, k.resource, k.day, k.slot) for k in past}
-        for r in sorted({k.request for k in past}):
-            every = expand(anytime, r, candidates(anytime, inst.requests[r], staffed))
-            options_of[r] += [
-                o for o in every if (o.request, o.kind, o.resource, o.day, o.slot) in held
+        cands = {
+            r: candidates(anytime, inst.requests[r], staffed) for r in {k.request for k in past}
+        }
+        for k in past:  # the lock's own day and slot, at each site it could be held at
+            options_of[k.request] += [
+                Option(k.request, c.kind, c.resource, k.day, k.slot, c.site, c.travel)
+                for c in cands[k.request]
+                if (c.kind, c.resource) == (k.kind, k.resource) and k.day in c.days
             ]
     return options_of
 
