@@ -65,7 +65,7 @@ def main() -> int:
             "reason": f"bench {i}",
         }
         events = DisruptionList.model_validate({"disruptions": [event]}, strict=False).disruptions
-        after, _ = apply_disruptions(scenario, events, base.container_moves)
+        after = apply_disruptions(scenario, events, base.container_moves).scenario
         started = time.perf_counter()
         params = RepairParams(time_limit=args.time_limit, workers=2, frozen_days=0, shortcut=True)
         fixed = repair(after, base, params)

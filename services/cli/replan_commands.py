@@ -10,11 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas.disruptions import DisruptionList
+from schemas.schedule import ContainerMove
 from services.cli.errors import CliError
 from services.cli.files import load, load_scenario, load_schedule, write
 from services.planner.disruptions import DisruptionError, apply_disruptions
 from services.planner.repair import RepairParams, repair
-from services.planner.repair_diff import KIND_TEXT
+from services.planner.repair_diff import KIND_TEXT, diff_moves
 from services.validator import validate
 
 out = Console(soft_wrap=True)
@@ -41,7 +42,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "(validate against it, or replan from it again)",
     )
     p.add_argument(
-        "--today", type=dt.date.fromisoformat, help="start of the frozen window (YYYY-MM-DD)"
+        "--today",
+        type=dt.date.fromisoformat,
+        help="nothing is placed before it; start of the frozen window and the notice period; "
+        "trips departing on or before it have left (YYYY-MM-DD, default: the horizon start)",
     )
     p.add_argument(
         "--frozen-days", type=int, default=2, help="working days not to touch (default 2)"
@@ -75,7 +79,9 @@ def cmd_replan(args: argparse.Namespace) -> int:
         )
     events = load(args.events, DisruptionList)
     try:
-        after, withdrawn = apply_disruptions(scenario, events.disruptions, current.container_moves)
+        after, withdrawn, trips = apply_disruptions(
+            scenario, events.disruptions, current.container_moves, args.today
+        )
     except DisruptionError as exc:
         raise CliError(f"{args.events}: {exc}") from None
     hit = frozenset(
@@ -83,7 +89,8 @@ def cmd_replan(args: argparse.Namespace) -> int:
     )
     result = repair(
         after,
-        current,
+        # what was reported is a fact of the plan in force: a delayed trip's ready day
+        current.model_copy(update={"container_moves": trips}),
         RepairParams(
             time_limit=args.time_limit,
             workers=args.workers,
@@ -109,6 +116,17 @@ def cmd_replan(args: argparse.Namespace) -> int:
     kinds = Counter(c.kind for c in result.changes if c.kind != "added")
     summary = ", ".join(f"{k}: {n}" for k, n in kinds.items()) or "none"
     out.print(f"sessions changed: {sum(kinds.values())} ({summary})")
+    trips = diff_moves(current.container_moves, schedule.container_moves)
+    if trips:
+        m = Table(title=f"{len(trips)} container trip change(s)")
+        for col in ("container", "before", "after"):
+            m.add_column(col)
+        for tc in trips:
+            m.add_row(tc.container, *(_trip(x) for x in (tc.old, tc.new)))
+        out.print(m)
+    out.print(f"container trips changed: {len(trips)}")
+    for gone in result.moves_not_kept:
+        out.print(f"[red]booked trip not kept[/]: {gone.describe()}")
     if withdrawn:
         out.print(f"withdrawn: {', '.join(withdrawn)}")
     if result.lost:
@@ -126,3 +144,7 @@ def cmd_replan(args: argparse.Namespace) -> int:
     if problems:
         raise CliError(f"the repaired plan breaks a rule: {problems[0]}")
     return 0
+
+
+def _trip(m: ContainerMove | None) -> str:
+    return f"{m.from_} -> {m.to}, depart {m.depart}, ready {m.ready}" if m else "-"

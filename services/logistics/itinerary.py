@@ -19,7 +19,7 @@ from schemas.scenario import Container, Scenario, Site
 from schemas.schedule import ContainerMove, Schedule, Session
 from services.logistics.errors import InconsistentMovesError, UnknownReferenceError
 from services.logistics.models import Itinerary, Leg, Stay, TransportOrder
-from services.planner.calendar import in_ranges, transit_days
+from services.planner.calendar import in_notice_period, in_ranges, notice_deadline, transit_days
 from services.planner.travel import TravelTable
 
 ONE_DAY = dt.timedelta(days=1)
@@ -182,11 +182,8 @@ def schedule_itineraries(scenario: Scenario, schedule: Schedule) -> dict[str, It
 
 
 # -- notice period -------------------------------------------------------------------
-def notice_deadline(
-    scenario: Scenario, today: dt.date, notice_days: int = DEFAULT_NOTICE_DAYS
-) -> dt.date:
-    """Last departure date that is already too close to change on ``today``."""
-    return add_working_days(scenario, today, notice_days)
+# one definition with the planner's repair and optimiser: notice_deadline in
+# services/planner/calendar.py
 
 
 def is_locked(
@@ -195,11 +192,11 @@ def is_locked(
     today: dt.date,
     notice_days: int = DEFAULT_NOTICE_DAYS,
 ) -> bool:
-    """A move departing within ``notice_days`` working days of ``today`` is locked.
+    """A move departing within ``notice_days`` working days after ``today`` is locked.
 
     Moves that departed already are locked too: the truck is booked or gone.
     """
-    return move.depart <= notice_deadline(scenario, today, notice_days)
+    return in_notice_period(scenario, move.depart, today, notice_days)
 
 
 def locked_moves(
@@ -209,8 +206,7 @@ def locked_moves(
     notice_days: int = DEFAULT_NOTICE_DAYS,
 ) -> list[ContainerMove]:
     """The moves a re-plan must keep as they are (same order as given)."""
-    deadline = notice_deadline(scenario, today, notice_days)
-    return [m for m in moves if m.depart <= deadline]
+    return [m for m in moves if in_notice_period(scenario, m.depart, today, notice_days)]
 
 
 # -- transport orders ----------------------------------------------------------------

@@ -57,13 +57,39 @@ def ready_index(depart_index: int, truck_minutes: float, setup_days: int) -> int
     return depart_index + move_span(truck_minutes, setup_days)
 
 
-def notice_cutoff(scenario: Scenario, today: dt.date, working: int) -> dt.date:
-    """The first date after ``working`` working days counted from ``today``.
+def is_working_day(scenario: Scenario, day: dt.date) -> bool:
+    """Rule 6's working day, on any date (not only inside the horizon)."""
+    return day.isoweekday() in scenario.weekdays and not in_ranges(day, scenario.closed)
 
-    Container trips departing before it are inside the logistics notice period.
+
+def notice_deadline(scenario: Scenario, today: dt.date, notice_days: int) -> dt.date:
+    """The last departure date inside the logistics notice period on ``today``.
+
+    The one definition of the notice period, for the planner (repair and the
+    background optimiser keep such trips) and for logistics (orders marked
+    locked) alike. A trip is inside a notice period of n working days when
+    it departs within the next n working days after ``today``: on or before
+    the n-th working day after today, today itself not counted. A trip that
+    departs on or before today has left already and is inside too.
+
+    Monday 2027-01-11 with 5: Tuesday 12th to Monday 18th, so a trip leaving
+    on the 18th is locked and one leaving on the 19th is not. Saturday
+    2027-01-16 with 5: Monday 18th to Friday 22nd. With 0: up to today.
+    Days are counted past the horizon end.
     """
-    days = [d for d in working_days(scenario) if d >= today]
-    return days[working] if working < len(days) else scenario.horizon.end + dt.timedelta(days=1)
+    if not scenario.weekdays:
+        raise ValueError("the scenario allows no weekdays")
+    day, left = today, notice_days
+    while left > 0:
+        day += dt.timedelta(days=1)
+        if is_working_day(scenario, day):
+            left -= 1
+    return day
+
+
+def in_notice_period(scenario: Scenario, depart: dt.date, today: dt.date, notice_days: int) -> bool:
+    """A trip departing on ``depart`` is inside the notice period (see ``notice_deadline``)."""
+    return depart <= notice_deadline(scenario, today, notice_days)
 
 
 def iso_week(day: dt.date) -> tuple[int, int]:

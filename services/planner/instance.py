@@ -81,6 +81,9 @@ class Instance:
     staff_region: list[str]  # an instructor works in the region of their home site
     requests: list[Request]
     request_index: dict[str, int] = field(default_factory=dict)
+    first_day: int = 0
+    """No new session and no new container trip before this working day
+    (repair: today's index; the past only holds what happened)."""
 
     def day_range(self, earliest: dt.date, latest: dt.date) -> range:
         """Working-day indices within ``[earliest, latest]``."""
@@ -148,7 +151,8 @@ def _box(box: Container, days: list[dt.date], region: str) -> Box:
     )
 
 
-def build_instance(scenario: Scenario) -> Instance:
+def build_instance(scenario: Scenario, not_before: dt.date | None = None) -> Instance:
+    """``not_before``: nothing new is placed on an earlier day (``first_day``)."""
     days = working_days(scenario)
     sites = {s.id: s for s in scenario.sites}
     region_of_site = {s.id: s.region for s in scenario.sites}
@@ -188,4 +192,6 @@ def build_instance(scenario: Scenario) -> Instance:
         requests=list(scenario.requests),
     )
     inst.request_index = {r.id: i for i, r in enumerate(inst.requests)}
+    if not_before is not None:
+        inst.first_day = bisect.bisect_left(days, not_before)
     return inst

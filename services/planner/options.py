@@ -81,7 +81,8 @@ def candidates(
     """
     region = inst.region_of_request(req)
     part = req.part
-    window = inst.day_range(max(req.earliest, inst.scenario.horizon.start), req.latest)
+    dates = inst.day_range(max(req.earliest, inst.scenario.horizon.start), req.latest)
+    window = range(max(dates.start, inst.first_day), dates.stop)  # nothing new in the past
     home_closed = inst.site_closed[req.site] if req.audience == "pupils" else frozenset()
     allowed = (
         staffed.get((region, req.equipment_type, part), frozenset())

@@ -4,8 +4,9 @@ Given the disrupted scenario and the plan in force, the repaired plan is,
 in this order of importance:
 
 1. keep as many previously served requests served as possible;
-2. change as few sessions as possible - another unit on the same date and
-   slot costs 1, another date or slot at the same site 3, another site 5;
+2. change as few sessions and container trips as possible - another unit on
+   the same date and slot costs 1, another date or slot at the same site 3,
+   another site 5; a trip dropped or added 3, so a rescheduled trip 6;
 3. sessions inside the frozen window (the next ``frozen_days`` working days
    from ``today``) stay exactly as they are unless they became impossible;
 4. then the usual objective: served value (waitlisted requests may be
@@ -30,13 +31,12 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
 from schemas.scenario import LockedSession, Scenario
 from schemas.schedule import Schedule, Session
-from services.planner.calendar import notice_cutoff
 from services.planner.ejection import place_with_ejection
 from services.planner.finalize import model_moves
 from services.planner.greedy import seed_order, served_requests
@@ -59,6 +59,13 @@ from services.planner.options import (
 )
 from services.planner.plan_result import PlanResult, SolveParams
 from services.planner.repair_diff import SessionChange, diff_sessions
+from services.planner.repair_moves import (
+    MoveNotKept,
+    booked_trips,
+    not_kept,
+    trip_change,
+    trips_hold,
+)
 from services.planner.result import Teachers, assemble_result, teachers_of
 from services.planner.seeding import constructive_plan, drop_unplaceable_locks
 from services.planner.solve import Reporter, hint_solution, make_solver
@@ -72,7 +79,8 @@ class RepairParams:
     time_limit: float = 2.0  # a deadline from the call: building the model counts too
     workers: int = 0
     frozen_days: int = 2
-    today: dt.date | None = None  # start of the frozen window (default: horizon start)
+    # nothing new before it; start of the frozen window (default: horizon start)
+    today: dt.date | None = None
     notice_days: int = 5  # container moves departing within this many working days are locked
     disrupted_containers: frozenset[str] = frozenset()  # ... unless the container itself is hit
     shortcut: bool = False  # return the seed when it provably keeps everything at least cost
@@ -84,6 +92,7 @@ class RepairResult:
     changes: list[SessionChange]
     lost: list[str] = field(default_factory=list)  # served before, not now
     promoted: list[str] = field(default_factory=list)  # not served before, now
+    moves_not_kept: list[MoveNotKept] = field(default_factory=list)  # booked trips it changed
 
     @property
     def changed_sessions(self) -> int:
@@ -93,7 +102,8 @@ class RepairResult:
 def frozen_locks(
     scenario: Scenario, previous: Sequence[Session], params: RepairParams
 ) -> list[LockedSession]:
-    """The old sessions inside the frozen window, as site-pinned locks."""
+    """The old sessions before today (they happened) and inside the frozen window,
+    as site-pinned locks."""
     start = params.today or scenario.horizon.start
     weekdays = set(scenario.weekdays)
     working: list[dt.date] = []
@@ -105,7 +115,7 @@ def frozen_locks(
             working.append(day)
         day += dt.timedelta(days=1)
     window = set(working)
-    return [lock_of(s) for s in previous if s.date in window]
+    return [lock_of(s) for s in previous if s.date < start or s.date in window]
 
 
 def repair(
@@ -113,16 +123,14 @@ def repair(
 ) -> RepairResult:
     params = params or RepairParams()
     started = time.perf_counter()
+    today = params.today or scenario.horizon.start
     known = {r.id for r in scenario.requests}
     previous = [s for s in current.sessions if s.request in known]
     locked = [*scenario.locked, *frozen_locks(scenario, previous, params)]
     scenario = scenario.model_copy(update={"locked": _unique(locked)})
-    inst = build_instance(scenario)
+    inst = build_instance(scenario, not_before=today)
     kept, displaced = check_locks(inst)
-    staffed = staff_days(inst)
-    options_of = [
-        expand(inst, r, candidates(inst, q, staffed)) for r, q in enumerate(inst.requests)
-    ]
+    options_of = _options(inst, kept)
     kept, more = drop_unplaceable_locks(inst, kept, options_of)
     displaced += more
     before = defaultdict(list)
@@ -130,10 +138,14 @@ def repair(
         before[inst.request_index[s.request]].append(s)
     trips = model_moves(inst, current.container_moves)
     seed, broken = _seed(inst, kept, before, options_of, positions(inst, current.container_moves))
-    fixed = notice_locked_moves(inst, current, params)
+    booked = booked_trips(
+        inst, current.container_moves, today, params.notice_days, params.disrupted_containers
+    )
+    fixed = booked.fixed
     if (
         params.shortcut
         and len(trips) == len(current.container_moves)
+        and trips_hold(inst, trips, fixed)
         and _seed_is_optimal(inst, seed, before, options_of)
     ):
         # nothing to search: every served request kept, each broken session moved as
@@ -169,7 +181,30 @@ def repair(
         changes=diff_sessions(previous, result.sessions),
         lost=sorted(served_before - served_now),
         promoted=sorted(served_now - served_before),
+        moves_not_kept=not_kept(booked, result.moves),
     )
+
+
+def _options(inst: Instance, kept: list[KeptLock]) -> list[list[Option]]:
+    """Each request's options from today on, and those of its locks before today
+    (sessions that happened stay where they were)."""
+    staffed = staff_days(inst)
+    options_of = [
+        expand(inst, r, candidates(inst, q, staffed)) for r, q in enumerate(inst.requests)
+    ]
+    past = [k for k in kept if k.day < inst.first_day]
+    if past:
+        anytime = replace(inst, first_day=0)
+        cands = {
+            r: candidates(anytime, inst.requests[r], staffed) for r in {k.request for k in past}
+        }
+        for k in past:  # the lock's own day and slot, at each site it could be held at
+            options_of[k.request] += [
+                Option(k.request, c.kind, c.resource, k.day, k.slot, c.site, c.travel)
+                for c in cands[k.request]
+                if (c.kind, c.resource) == (k.kind, k.resource) and k.day in c.days
+            ]
+    return options_of
 
 
 def _unchanged(
@@ -205,19 +240,11 @@ def _unchanged(
 
 
 def notice_locked_moves(inst: Instance, current: Schedule, params: RepairParams) -> list[Move]:
-    """Moves of the plan in force that depart inside the notice period.
-
-    Logistics has booked their trucks; repair keeps them, except for a
-    container that is itself disrupted (broken or delayed).
-    """
+    """Moves of the plan in force that the repair keeps exactly (``repair_moves``)."""
     today = params.today or inst.scenario.horizon.start
-    cutoff = notice_cutoff(inst.scenario, today, params.notice_days)
-    booked = [
-        m
-        for m in current.container_moves
-        if m.depart < cutoff and m.container not in params.disrupted_containers
-    ]
-    return model_moves(inst, booked)
+    return booked_trips(
+        inst, current.container_moves, today, params.notice_days, params.disrupted_containers
+    ).fixed
 
 
 def _unique(locks: list[LockedSession]) -> list[LockedSession]:
@@ -520,10 +547,17 @@ def _region(
     # another instructor for a session costs 1 too: reward keeping the old one
     kept_teacher = [v.teach[k] for k in _old_teaching(inst, requests, before) if k in v.teach]
     paid = [(c, x) for c, x in zip(costs, v.x, strict=True) if c]
-    change = cp_model.LinearExpr.weighted_sum(
-        [x for _, x in paid] + kept_teacher, [c for c, _ in paid] + [-1] * len(kept_teacher)
-    ) + len(kept_teacher)
-    worst = SITE * sum(inst.requests[r].sessions for r in confirmed) + len(kept_teacher) + 1
+    # a trip changed, added or dropped is a change too (not a free move to use up)
+    trips_changed, most = trip_change(v, set(trips), len(inst.days))
+    change = (
+        cp_model.LinearExpr.weighted_sum(
+            [x for _, x in paid] + kept_teacher, [c for c, _ in paid] + [-1] * len(kept_teacher)
+        )
+        + len(kept_teacher)
+        + trips_changed
+    )
+    sessions = sum(inst.requests[r].sessions for r in confirmed)
+    worst = SITE * sessions + len(kept_teacher) + most + 1
     keep = cp_model.LinearExpr.sum([v.served[r] for r in confirmed])
     model.maximize(worst * keep - change)
     add_hint(model, inst, v, seed, trips)

@@ -7,12 +7,13 @@ paired most-similar first and named by the biggest difference.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from schemas.schedule import Session
+from schemas.schedule import ContainerMove, Session
 
 ChangeKind = Literal["instructor", "unit", "date", "site", "dropped", "added"]
 KIND_TEXT = {
@@ -97,3 +98,52 @@ def diff_sessions(old: Sequence[Session], new: Sequence[Session]) -> list[Sessio
             SessionChange(rid, "added", None, y) for j, y in enumerate(b) if j not in used_b
         ]
     return changes
+
+
+@dataclass(frozen=True)
+class MoveChange:
+    """A container trip of the old plan and its counterpart in the new (None: none)."""
+
+    container: str
+    old: ContainerMove | None
+    new: ContainerMove | None
+
+    @property
+    def when(self) -> dt.date:
+        move = self.old if self.old is not None else self.new
+        assert move is not None
+        return move.depart
+
+    def describe(self) -> str:
+        def show(m: ContainerMove | None) -> str:
+            return f"{m.from_}->{m.to} {m.depart}..{m.ready}" if m else "-"
+
+        return f"{self.container}: {show(self.old)} -> {show(self.new)}"
+
+
+def diff_moves(old: Sequence[ContainerMove], new: Sequence[ContainerMove]) -> list[MoveChange]:
+    """Trips that differ: same container and route paired nearest departure first."""
+
+    def key(m: ContainerMove) -> tuple[object, ...]:
+        return (m.container, m.from_, m.to, m.depart, m.ready)
+
+    same = {key(m) for m in old} & {key(m) for m in new}
+    a = [m for m in old if key(m) not in same]
+    b = [m for m in new if key(m) not in same]
+    pairs = sorted(
+        (abs((x.depart - y.depart).days), i, j)
+        for i, x in enumerate(a)
+        for j, y in enumerate(b)
+        if key(x)[:3] == key(y)[:3]
+    )
+    changes: list[MoveChange] = []
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    for _, i, j in pairs:
+        if i not in used_a and j not in used_b:
+            used_a.add(i)
+            used_b.add(j)
+            changes.append(MoveChange(a[i].container, a[i], b[j]))
+    changes += [MoveChange(x.container, x, None) for i, x in enumerate(a) if i not in used_a]
+    changes += [MoveChange(y.container, None, y) for j, y in enumerate(b) if j not in used_b]
+    return sorted(changes, key=lambda c: (c.container, c.when))

@@ -28,7 +28,7 @@ from schemas.events import (
 )
 from schemas.schedule import ContainerMove, Session
 from schemas.wire import WireError, decode, encode
-from services.planner.calendar import notice_cutoff
+from services.planner.calendar import in_notice_period
 from services.scheduler.app import SchedulerApp
 from services.scheduler.handlers import Outcome
 from services.scheduler.optimiser import dumps, fit_proposal, solve_snapshot
@@ -179,9 +179,11 @@ def wire(s: SchedulerApp) -> None:
             rt.solving, rt.dirty = True, False
             scenario = snapshot(rt)
             today = max(dt.date.today(), scenario.horizon.start)
-            cutoff = notice_cutoff(scenario, today, s.settings.notice_days)
+            notice = s.settings.notice_days
             booked = [
-                m.model_dump(mode="json", by_alias=True) for m in rt.moves if m.depart < cutoff
+                m.model_dump(mode="json", by_alias=True)
+                for m in rt.moves
+                if in_notice_period(scenario, m.depart, today, notice)
             ]
             asyncio.ensure_future(
                 run_optimiser(region, rt.version, dumps(scenario), sorted(rt.waitlist), booked)
@@ -225,10 +227,13 @@ def wire(s: SchedulerApp) -> None:
                 current_json,
                 s.settings.repair_time_limit,
                 s.settings.frozen_days,
+                s.settings.notice_days,
                 today,
                 disrupted,
             )
             m.solver.labels(region).observe(result["seconds"])
+            for gone in result["moves_not_kept"]:  # logistics gets the move events too
+                log.warning("repair of %s: booked trip not kept: %s", region, gone)
             proposal = RepairProposed(
                 region=region,
                 base_version=version,

@@ -66,23 +66,25 @@ def on_disruption(sched: Scheduler, event: Envelope, p: DisruptionReported) -> O
             "unknown-reference",
             [{"field": "data.region", "message": f"no catalogue for '{p.region}'"}],
         )
+    scenario = snapshot(rt).model_copy(update={"locked": []})
+    today = max(dt.date.today(), scenario.horizon.start)  # as the repair counts it
     try:
-        after, _ = apply_disruptions(
-            snapshot(rt).model_copy(update={"locked": []}), [p.disruption], rt.moves
-        )
+        after, _, trips = apply_disruptions(scenario, [p.disruption], rt.moves, today)
     except ValidationError as exc:  # e.g. an added unit at a site the region lacks
         errors = [{**e, "field": f"data.disruption.{e['field']}"} for e in describe_errors(exc)]
         raise InvalidEvent("disruption-invalid", errors) from None
     except (DisruptionError, ValueError) as exc:
-        raise InvalidEvent(
-            "disruption-invalid", [{"field": "data.disruption", "message": str(exc)}]
-        ) from None
+        field = getattr(exc, "field", None)
+        where = f"data.disruption.{field}" if field else "data.disruption"
+        raise InvalidEvent("disruption-invalid", [{"field": where, "message": str(exc)}]) from None
     catalogue = {k: getattr(after, k) for k in RegionCatalogue.model_fields}
     checked = RegionCatalogue.model_validate(catalogue)
     sched.store.catalogues[p.region] = checked.model_dump(
         mode="json", by_alias=True, exclude_none=True
     )
     meta = dict(sched.store.regions.get(p.region) or {})
+    if trips != rt.moves:  # a delayed trip's new ready day: a fact from now on
+        meta["moves"] = [m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in trips]
     meta["repair"] = "; ".join(x for x in (meta.get("repair"), describe(p)) if x)
     box = getattr(p.disruption, "container", None)
     if isinstance(box, str):  # its own moves may change despite the notice period
@@ -130,10 +132,15 @@ def run_repair(
     current_json: str,
     seconds: float,
     frozen_days: int,
+    notice_days: int,
     today: str,
     disrupted: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Plain JSON in and out (runs in an executor)."""
+    """Plain JSON in and out (runs in an executor).
+
+    ``notice_days``: the service's ``HUBPLAN_NOTICE_DAYS``; trips departing
+    inside that notice period stay unless their container is ``disrupted``.
+    """
     from schemas.scenario import Scenario
 
     scenario = Scenario.model_validate_json(scenario_json)
@@ -146,6 +153,7 @@ def run_repair(
             time_limit=seconds,
             workers=1,
             frozen_days=frozen_days,
+            notice_days=notice_days,
             today=start,
             disrupted_containers=frozenset(disrupted),
             shortcut=True,  # the background optimiser promotes the waitlist right after
@@ -164,6 +172,7 @@ def run_repair(
         ],
         "changed": result.changed_sessions,
         "seconds": result.plan.solve_seconds,
+        "moves_not_kept": [gone.describe() for gone in result.moves_not_kept],
     }
 
 

@@ -9,6 +9,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from schemas.common import clock_minutes
+from schemas.scenario import Container as ScenarioContainer
 from schemas.scenario import Scenario
 from schemas.schedule import ContainerMove, Schedule, Session
 from services.validator.geo import Distances, WorkCalendar
@@ -153,7 +154,7 @@ class _Checker:
             plan = iter(moves)
             nxt = next(plan, None)
             for m in moves:
-                self.check_move(c.id, c.setup_days, m)
+                self.check_move(c, m)
             for day in days:
                 if nxt is not None and day == nxt.depart:
                     if nxt.from_ != here:
@@ -175,7 +176,22 @@ class _Checker:
             self.bad("structure", f"move of unknown container {name}")
         return out
 
-    def check_move(self, box: str, setup_days: int, m: ContainerMove) -> None:
+    def delayed(self, c: ScenarioContainer, due: dt.date | None, ready: dt.date) -> bool:
+        """A trip may be ready later than rule 6 says when its truck was reported late
+        (``container-delayed``): the container is then unavailable on every working
+        day from the rule's ready day up to the reported one, so it holds no session
+        it could have held."""
+        if due is None or ready <= due or not self.cal.is_working(ready):
+            return False
+        day = due
+        while day < ready:
+            if self.cal.is_working(day) and not any(r.from_ <= day <= r.to for r in c.unavailable):
+                return False
+            day += dt.timedelta(days=1)
+        return True
+
+    def check_move(self, c: ScenarioContainer, m: ContainerMove) -> None:
+        box, setup_days = c.id, c.setup_days
         if m.to not in self.site or m.from_ not in self.site:
             self.bad("structure", f"{box}: move between unknown sites")
             return
@@ -189,7 +205,7 @@ class _Checker:
         # the departure day is the first transit day, so at least one
         transit = max(1, math.ceil(self.geo.truck(m.from_, m.to) / 480 - 1e-9))
         ready = self.cal.shift(m.depart, transit + setup_days)
-        if ready != m.ready:
+        if ready != m.ready and not self.delayed(c, ready, m.ready):
             self.bad(
                 "6",
                 f"{box} {m.from_}->{m.to} departing {m.depart}: ready should be {ready}, got {m.ready}",

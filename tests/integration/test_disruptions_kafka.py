@@ -2,12 +2,13 @@
 
 Each case: a region is loaded and booked through the gateway, a disruption
 is reported over HTTP, and the repaired live plan must (a) keep every hard
-rule of the disrupted scenario (independent validator) and (b) change
-exactly the known minimum number of sessions.
+rule of the disrupted scenario (independent validator), (b) change exactly
+the known minimum number of sessions and (c) where given, have those trips.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ import pytest
 
 from schemas.disruptions import DisruptionList
 from schemas.scenario import Scenario
-from schemas.schedule import Schedule, Session
+from schemas.schedule import ContainerMove, Schedule, Session
 from services.planner.disruptions import apply_disruptions
 from services.planner.repair_diff import diff_sessions
 from services.stack import Stack
@@ -38,6 +39,7 @@ class Case:
     disruption: Callable[[str, list[dict[str, Any]]], dict[str, Any]]
     changed: int  # the known minimum of changed sessions
     promoted: tuple[str, ...] = ()
+    trips: tuple[tuple[str, str], ...] | None = None  # (depart, ready) of the trips after
 
 
 def _twins(region: str) -> dict[str, Any]:
@@ -70,6 +72,11 @@ def _staffed(region: str) -> dict[str, Any]:
 
 def _boxed(region: str) -> dict[str, Any]:
     return {"containers": [container(f"{region}-box", start_site=f"{region}-far", setup_days=0)]}
+
+
+def _at_depot(region: str) -> dict[str, Any]:
+    """A container that has to travel to the far school (one day on the road)."""
+    return {"containers": [container(f"{region}-box", start_site=f"{region}-depot", setup_days=0)]}
 
 
 CASES = {
@@ -133,6 +140,26 @@ CASES = {
             "to": s[0]["date"],
         },
         changed=1,
+    ),
+    # the service's today is the horizon start (2027-01-04): the trip to the far
+    # school leaves then to be ready for f on the 5th; the truck is late, ready on
+    # the 7th, so f (that day only) is lost and g (7th-8th) stays
+    "container-delayed": Case(
+        _at_depot,
+        lambda r: [
+            req(r, "f", site="far", max_travel_minutes=20, **{**DAY, "latest": "2027-01-05"}),
+            req(
+                r,
+                "g",
+                site="far",
+                max_travel_minutes=20,
+                earliest="2027-01-07",
+                latest="2027-01-08",
+            ),
+        ],
+        lambda r, s: {"kind": "container-delayed", "container": f"{r}-box", "ready": "2027-01-07"},
+        changed=1,
+        trips=(("2027-01-04", "2027-01-07"),),
     ),
     "resource-added": Case(
         lambda r: {},
@@ -205,7 +232,10 @@ def test_disruption_through_kafka(stack: Stack, kind: str) -> None:
         lambda: sorted(_statuses(stack, ids).values()).count("confirmed") == expected_served,
         f"{kind}: bookings were not confirmed",
     )
-    before = _plan(stack, region)["sessions"]
+    if case.trips is not None:  # the read side shows the plan's trips a moment later
+        _until(lambda: bool(_plan(stack, region)["container_moves"]), f"{kind}: no trips")
+    planned = _plan(stack, region)
+    before = planned["sessions"]
     disruption = case.disruption(region, before)
     r = httpx.post(
         f"{stack.gateway_url}/v1/regions/{region}/disruptions", json=disruption, headers=op
@@ -217,9 +247,10 @@ def test_disruption_through_kafka(stack: Stack, kind: str) -> None:
     data.update(extra)
     data["requests"] = bodies
     events = DisruptionList.model_validate({"disruptions": [disruption]}, strict=False).disruptions
-    after_scenario, withdrawn = apply_disruptions(
-        Scenario.model_validate_json(json.dumps(data)), events
-    )
+    trips = [ContainerMove.model_validate(m, strict=False) for m in planned["container_moves"]]
+    scenario = Scenario.model_validate_json(json.dumps(data))
+    today = max(dt.date.today(), scenario.horizon.start)  # as the service counts it
+    after_scenario, withdrawn, _ = apply_disruptions(scenario, events, trips, today)
 
     def repaired() -> bool:
         plan = _plan(stack, region)
@@ -241,3 +272,6 @@ def test_disruption_through_kafka(stack: Stack, kind: str) -> None:
     new = [Session.model_validate(s, strict=False) for s in after]
     changes = [c for c in diff_sessions(old, new) if c.kind != "added"]
     assert len(changes) == case.changed, [c.describe() for c in changes]
+    if case.trips is not None:
+        got = [(m["depart"], m["ready"]) for m in _plan(stack, region)["container_moves"]]
+        assert tuple(got) == case.trips

@@ -74,7 +74,7 @@ def test_broken_unit_reschedules_only_its_booking(stack: Stack) -> None:
     data = regional_world(region)
     data["requests"] = bodies
     events = DisruptionList.model_validate({"disruptions": [disruption]}, strict=False).disruptions
-    after, _ = apply_disruptions(Scenario.model_validate_json(json.dumps(data)), events)
+    after = apply_disruptions(Scenario.model_validate_json(json.dumps(data)), events).scenario
     plan = httpx.get(f"{stack.gateway_url}/v1/plan", params={"region": region}, headers=op).json()
     problems = validate(after, Schedule.model_validate_json(json.dumps(plan)))
     assert [p for p in problems if p.rule != "metrics"] == []

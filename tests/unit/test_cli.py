@@ -6,6 +6,7 @@ that breaks a hard rule is exit code 1 with the violations listed.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -266,4 +267,74 @@ def test_replan_can_write_the_scenario_its_plan_is_valid_for(
     assert code == 0 and f"disrupted scenario written to {after}" in out
     assert gone not in {r["id"] for r in json.loads(after.read_text("utf-8"))["requests"]}
     code, out, _ = _run(capsys, "validate", str(after), str(plan))
+    assert code == 0, out
+
+
+def _one_trip_files(
+    tmp_path: Path, depart: str, ready: str, session: str, *events: object
+) -> list[str]:
+    """Scenario, plan and events files of a tiny world: box-1 goes depot -> far departing
+    ``depart`` and holds request f's one session there on ``session``."""
+    from tests.builders import container, request, trip, world
+
+    data = world(
+        horizon={"start": "2027-01-04", "end": "2027-01-29"},
+        containers=[container("box-1")],
+        requests=[request("f", site="far", max_travel_minutes=20, latest="2027-01-29")],
+    )
+    f = {"request": "f", "index": 0, "date": session, "slot": "pm", "site": "far"}
+    metrics = {"served_value": 10, "requested_value": 10, "container_km": 0, "solve_seconds": 0}
+    plan = {
+        "format": "hubplan-schedule/1",
+        "scenario": "tiny",
+        "sessions": [{**f, "resource": "box-1"}],
+        "container_moves": [trip(depart, ready).model_dump(mode="json", by_alias=True)],
+        "metrics": metrics,
+    }
+    paths = []
+    for name, body in (("scenario", data), ("plan", plan), ("events", {"disruptions": events})):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(body), "utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def test_replan_reports_a_booked_trip_it_could_not_keep(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pad closes on a booked trip's arrival day: the trip is re-planned, and the
+    run says so (it used to report 'sessions changed: 0' and move the trip into the past)."""
+    closed = {"kind": "pad-unavailable", "site": "far", "from": "2027-01-29", "to": "2027-01-29"}
+    files = _one_trip_files(tmp_path, "2027-01-27", "2027-01-29", "2027-01-29", closed)
+    after = tmp_path / "after.json"
+    argv = ["replan", *files, "-o", str(after), "--today", "2027-01-25", "--frozen-days", "0"]
+    code, out, _ = _run(capsys, *argv, "--time-limit", "2")
+    assert code == 0, out
+    assert "container trips changed: 1" in out
+    assert "booked trip not kept: box-1 depot->far departing 2027-01-27" in out
+    moves = json.loads(after.read_text("utf-8"))["container_moves"]
+    assert [m["depart"] >= "2027-01-25" for m in moves] == [True]
+
+
+def test_replan_of_a_delayed_truck_shows_the_new_ready_day_in_the_transport_orders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The truck left on the 13th and is ready on the 20th instead of the 15th: the trip
+    keeps its departure, the orders say ready on the 20th, the session moves after it."""
+    late = {"kind": "container-delayed", "container": "box-1", "ready": "2027-01-20"}
+    files = _one_trip_files(tmp_path, "2027-01-13", "2027-01-15", "2027-01-15", late)
+    after, disrupted = tmp_path / "after.json", tmp_path / "disrupted.json"
+    argv = ["replan", *files, "-o", str(after), "--today", "2027-01-14", "--frozen-days", "0"]
+    code, out, _ = _run(capsys, *argv, "--scenario-out", str(disrupted), "--time-limit", "2")
+    assert code == 0, out
+    assert "container trips changed: 1" in out and "sessions changed: 1" in out
+    orders = tmp_path / "orders.csv"
+    argv = ["moves", str(disrupted), str(after), "--format", "csv", "-o", str(orders)]
+    code, out, _ = _run(capsys, *argv)
+    assert code == 0, out
+    (row,) = list(csv.DictReader(orders.read_text("utf-8").splitlines()))
+    assert (row["depart"], row["ready"]) == ("2027-01-13", "2027-01-20")
+    (session,) = json.loads(after.read_text("utf-8"))["sessions"]
+    assert session["date"] >= "2027-01-20"
+    code, out, _ = _run(capsys, "validate", str(disrupted), str(after))
     assert code == 0, out

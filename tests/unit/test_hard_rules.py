@@ -224,6 +224,40 @@ def test_rule6_validator_rejects_bad_moves() -> None:
     assert "6" in {v.rule for v in validate(parse(data), schedule(raw))}
 
 
+def test_rule6_validator_takes_a_later_ready_day_only_from_a_container_reported_late() -> None:
+    """A delayed truck (container-delayed) is ready later than rule 6 says; the
+    disrupted scenario shows it as the container unavailable until then."""
+    moves = [
+        {
+            "container": "box-1",
+            "from": "depot",
+            "to": "far",
+            "depart": "2027-01-13",
+            "ready": "2027-01-20",
+            "km": 184.3,
+        }
+    ]
+    metrics = {"served_value": 0, "requested_value": 0, "container_km": 184.3, "solve_seconds": 0}
+    late = schedule(
+        {
+            "format": "hubplan-schedule/1",
+            "scenario": "t",
+            "sessions": [],
+            "container_moves": moves,
+            "metrics": metrics,
+        }
+    )
+    horizon = {"start": "2027-01-04", "end": "2027-01-29"}
+
+    def rule6(unavailable: list[dict[str, str]]) -> list[str]:
+        data = world(horizon=horizon, containers=[container(unavailable=unavailable)])
+        return [v.message for v in validate(parse(data), late) if v.rule == "6"]
+
+    assert rule6([]) and "ready should be 2027-01-15" in rule6([])[0]
+    assert rule6([{"from": "2027-01-13", "to": "2027-01-19"}]) == []
+    assert rule6([{"from": "2027-01-13", "to": "2027-01-17"}])  # free on Monday the 18th
+
+
 # rule 7: instructors ----------------------------------------------------------------
 def _two_sites(gap_minutes: float | None) -> dict[str, Any]:
     travel: dict[str, Any] = {"road_factor": 1.3, "car_kmh": 60, "truck_kmh": 65}

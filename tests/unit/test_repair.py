@@ -6,10 +6,11 @@ import datetime as dt
 from typing import Any
 
 from schemas.disruptions import DisruptionList
-from schemas.schedule import Schedule
+from schemas.schedule import ContainerMove, Schedule
 from services.planner.disruptions import apply_disruptions
 from services.planner.repair import RepairParams, repair
 from services.planner.solve import SolveParams, solve
+from services.planner.travel import TravelTable
 from services.validator import validate
 from tests.builders import parse, request, trip, world
 
@@ -22,8 +23,11 @@ def _planned(data: dict[str, Any]) -> Schedule:
 
 def _disrupt(data: dict[str, Any], schedule: Schedule, *items: dict[str, Any], **params: Any):
     events = DisruptionList.model_validate({"disruptions": list(items)}, strict=False).disruptions
-    after, _ = apply_disruptions(parse(data), events, schedule.container_moves)
-    result = repair(after, schedule, RepairParams(time_limit=5, workers=2, **params))
+    after, _, trips = apply_disruptions(
+        parse(data), events, schedule.container_moves, params.get("today")
+    )
+    in_force = schedule.model_copy(update={"container_moves": trips})
+    result = repair(after, in_force, RepairParams(time_limit=5, workers=2, **params))
     assert validate(after, result.plan.to_schedule("after")) == []
     return result
 
@@ -178,36 +182,77 @@ def test_ill_instructor_is_replaced_and_nothing_else_moves() -> None:
     assert all(c.new is not None and c.new.staff != s.staff for c in result.changes)
 
 
+def _in_force(sessions: list[tuple[str, str, str, str]], moves: list[ContainerMove]) -> Schedule:
+    """A plan in force written by hand: (request, date, site, resource) one-session
+    requests in slot am, and trips from ``trip``."""
+    metrics = {"served_value": 0, "requested_value": 0, "container_km": 0.0, "solve_seconds": 0.0}
+    rows = [
+        {"request": r, "index": 0, "date": d, "slot": "am", "site": site, "resource": unit}
+        for r, d, site, unit in sessions
+    ]
+    body = {"format": "hubplan-schedule/1", "scenario": "tiny", "metrics": metrics}
+    return Schedule.model_validate(
+        {**body, "sessions": rows, "container_moves": moves}, strict=False
+    )
+
+
+def _as_planned(data: dict[str, Any], m: ContainerMove) -> ContainerMove:
+    """A hand-written trip with the km and driving time the planner gives it."""
+    road = TravelTable.of(parse(data))
+    return m.model_copy(
+        update={
+            "km": round(road.road_km(m.from_, m.to), 1),
+            "truck_minutes": round(road.truck_minutes(m.from_, m.to), 1),
+        }
+    )
+
+
 def test_delayed_container_shifts_its_sessions_and_its_trip() -> None:
-    """A late truck moves its container's sessions; logistics sees the trip change."""
+    """A late truck: its trip stays as it left and is ready on the reported day; its
+    container's sessions move after it; logistics sees the trip's ready day change;
+    another container's booked trip does not move."""
     from services.logistics.diff import diff_moves
+    from services.logistics.events import MoveChanged
     from tests.builders import container
 
     data = world(
         horizon={"start": "2027-01-04", "end": "2027-01-29"},
-        containers=[container("box-1")],
-        requests=[request("f", site="far", max_travel_minutes=20, latest="2027-01-29")],
+        containers=[container("box-1"), container("box-2")],
+        requests=[
+            request("f", site="far", max_travel_minutes=20, latest="2027-01-29"),
+            request("n", max_travel_minutes=5, latest="2027-01-29"),
+        ],
     )
-    before = _planned(data)
-    (trip,) = before.container_moves
-    late = trip.ready + dt.timedelta(days=7)
+    on_road = _as_planned(data, trip("2027-01-13", "2027-01-15"))
+    booked = _as_planned(data, trip("2027-01-18", "2027-01-20", to="near", container_id="box-2"))
+    before = _in_force(
+        [("f", "2027-01-15", "far", "box-1"), ("n", "2027-01-21", "near", "box-2")],
+        [on_road, booked],
+    )
+    late = dt.date(2027, 1, 20)
     result = _disrupt(
         data,
         before,
         {"kind": "container-delayed", "container": "box-1", "ready": str(late)},
-        today=dt.date(2027, 1, 4),
+        today=dt.date(2027, 1, 14),
         frozen_days=0,
+        disrupted_containers=frozenset({"box-1"}),  # the container the disruption names
     )
-    # no session in the window the late truck covers (it left, it is not there yet)
-    assert not [s for s in result.plan.sessions if trip.depart <= s.date < late]
+    assert result.lost == []
+    (f,) = [s for s in result.plan.sessions if s.request == "f"]
+    assert f.date >= late  # not while the truck is on the road, nor before it is ready
     events = diff_moves(before.container_moves, result.plan.moves, region="r", version=2)
-    assert events and all(e.container == "box-1" for e in events)
+    (changed,) = events
+    assert isinstance(changed, MoveChanged) and changed.changed == ["ready"]
+    assert (changed.after.depart, changed.after.ready) == (on_road.depart, late)
+    assert booked in result.plan.moves  # box-2's booked trip is untouched
+    assert result.moves_not_kept == []
 
 
 def test_moves_inside_the_notice_period_are_kept() -> None:
     """A trip logistics has already booked (departing within 5 working days) stays, even
-    when the repaired plan would not need it; one further out may go."""
-    from schemas.schedule import ContainerMove
+    when the repaired plan would not need it; one further out may go (here: its arrival
+    pad closes) and is not reported, as it was not booked."""
     from tests.builders import container
 
     data = world(containers=[container("box-1")], requests=[request("a")])
@@ -219,6 +264,7 @@ def test_moves_inside_the_notice_period_are_kept() -> None:
         data,
         current,
         {"kind": "site-closed", "site": "near", "from": "2027-01-14", "to": "2027-01-14"},
+        {"kind": "pad-unavailable", "site": "depot", "from": "2027-01-15", "to": "2027-01-15"},
         today=dt.date(2027, 1, 4),
         frozen_days=0,
     )
@@ -228,6 +274,7 @@ def test_moves_inside_the_notice_period_are_kept() -> None:
 
     assert trips([booked]) <= trips(result.plan.moves)
     assert not trips([later]) & trips(result.plan.moves)  # outside the notice period: cut
+    assert result.moves_not_kept == []
     hit = _disrupt(
         data,
         current,
@@ -245,6 +292,8 @@ def test_moves_inside_the_notice_period_are_kept() -> None:
 
 
 def test_pad_unavailable_moves_the_container_session() -> None:
+    """The pad closes on the day a booked trip arrives: the production path (no caller
+    names the container) re-plans that trip and reports it; the session moves."""
     from tests.builders import container
 
     data = world(
@@ -252,8 +301,9 @@ def test_pad_unavailable_moves_the_container_session() -> None:
         containers=[container("box-1")],
         requests=[request("f", site="far", max_travel_minutes=20, latest="2027-01-29")],
     )
-    before = _planned(data)
+    before = _one_trip_plan(data, "2027-01-27", "2027-01-29", "2027-01-29")
     (s,) = before.sessions
+    today = dt.date(2027, 1, 25)  # the trip is inside the notice period, has not left
     result = _disrupt(
         data,
         before,
@@ -264,12 +314,14 @@ def test_pad_unavailable_moves_the_container_session() -> None:
             "to": str(s.date),
             "reason": "works on the pad",
         },
-        today=dt.date(2027, 1, 4),
+        today=today,
         frozen_days=0,
-        disrupted_containers=frozenset({"box-1"}),
     )
     assert result.lost == [] and [c.kind for c in result.changes] == ["date"]
-    assert result.plan.sessions[0].date != s.date
+    assert today <= result.plan.sessions[0].date != s.date
+    (gone,) = result.moves_not_kept
+    assert gone.move == before.container_moves[0] and "pad at far" in gone.reason
+    assert all(m.depart >= today for m in result.plan.moves)
 
 
 def test_shortcut_returns_the_seed_only_when_it_is_provably_least_change() -> None:
@@ -347,3 +399,77 @@ def test_a_removed_unit_and_instructor_are_repaired_not_a_crash() -> None:
         (moved,) = result.plan.sessions
         assert (moved.date, moved.slot) == (session.date, session.slot)
         assert removed not in (moved.resource, moved.staff)
+
+
+def _one_trip_plan(data: dict[str, Any], depart: str, ready: str, session: str) -> Schedule:
+    """box-1 depot -> far departing ``depart``, request f's one session there on ``session``."""
+    planned = _planned(data)
+    (s,) = planned.sessions
+    at_far = s.model_copy(
+        update={"date": dt.date.fromisoformat(session), "site": "far", "resource": "box-1"}
+    )
+    return planned.model_copy(
+        update={"sessions": [at_far], "container_moves": [trip(depart, ready)]}
+    )
+
+
+def test_nothing_is_rescheduled_into_the_past() -> None:
+    """The only free days left for a broken booking are gone already: it is lost, not
+    put on a past day; a session that happened stays as it was."""
+    data = world(requests=[request("a", latest="2027-01-15"), request("b", latest="2027-01-05")])
+    planned = _planned(data)
+    a, b = sorted(planned.sessions, key=lambda s: s.request)
+    current = planned.model_copy(
+        update={"sessions": [a.model_copy(update={"date": dt.date(2027, 1, 13)}), b]}
+    )
+    today = dt.date(2027, 1, 11)
+    result = _disrupt(
+        data,
+        current,
+        {
+            "kind": "equipment-unavailable",
+            "equipment": "dry-1",
+            "from": str(today),
+            "to": "2027-01-15",
+        },
+        today=today,
+        frozen_days=0,
+    )
+    assert result.lost == ["a"]
+    assert b in result.plan.sessions
+
+
+def test_a_trip_change_is_a_change_so_repair_does_not_spend_one_on_its_own() -> None:
+    """Mending a unit's session in one place must not reschedule a container's trip
+    elsewhere (trips cost like sessions): not for nothing, and not to promote a
+    waitlisted request on the side - that is the background optimiser's job."""
+    from tests.builders import container
+
+    data = world(
+        horizon={"start": "2027-01-04", "end": "2027-01-29"},
+        containers=[container("box-2")],
+        requests=[
+            request("a", site="hub", latest="2027-01-08"),
+            request("n", max_travel_minutes=5, earliest="2027-01-25", latest="2027-01-29"),
+            # would fit if box-2 went to near a week earlier
+            request("w", max_travel_minutes=5, earliest="2027-01-06", latest="2027-01-08"),
+        ],
+    )
+    planned = _as_planned(data, trip("2027-01-20", "2027-01-22", to="near", container_id="box-2"))
+    before = _in_force(
+        [("a", "2027-01-05", "hub", "dry-1"), ("n", "2027-01-27", "near", "box-2")], [planned]
+    )
+    result = _disrupt(
+        data,
+        before,
+        {
+            "kind": "equipment-unavailable",
+            "equipment": "dry-1",
+            "from": "2027-01-05",
+            "to": "2027-01-05",
+        },
+        today=dt.date(2027, 1, 4),
+        frozen_days=0,
+    )
+    assert [c.request for c in result.changes] == ["a"]
+    assert result.plan.moves == [planned]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -256,7 +257,7 @@ def test_disruption_changes_catalogue_then_repair_reschedules() -> None:
     rt = s.runtime("r")
     assert rt.repair and "equipment-unavailable" in rt.repair
     scenario_json, current_json = repair_input(rt, 2, rt.catalogue.horizon.start)
-    result = run_repair(scenario_json, current_json, 3.0, 0, "2027-01-04")
+    result = run_repair(scenario_json, current_json, 3.0, 0, 5, "2027-01-04")
     # the only unit is gone that day, and the window is that day: the booking is displaced
     assert result["lost"] == ["a"]
     proposal = RepairProposed(
@@ -291,7 +292,7 @@ def test_a_removed_unit_s_bookings_are_rescheduled_by_the_repair_not_left_on_it(
     rt = s.runtime("r")
     assert "a" in rt.unkept  # still confirmed in the table until the repair says otherwise
     scenario_json, current_json = repair_input(rt, 0, rt.catalogue.horizon.start)
-    result = run_repair(scenario_json, current_json, 3.0, 0, "2027-01-04")
+    result = run_repair(scenario_json, current_json, 3.0, 0, 5, "2027-01-04")
     assert result["lost"] == [] and [x["resource"] for x in result["sessions"]["a"]] != [gone]
     proposal = RepairProposed(
         region="r",
@@ -332,7 +333,7 @@ def test_repair_moves_a_session_and_emits_rescheduled() -> None:
     payload = DisruptionReported(region="r", disruption=broken, reported_by="ops")
     s.handle(envelope(payload, key="r", source="t"), payload)
     rt = s.runtime("r")
-    result = run_repair(*repair_input(rt, 0, rt.catalogue.horizon.start), 3.0, 0, "2027-01-04")
+    result = run_repair(*repair_input(rt, 0, rt.catalogue.horizon.start), 3.0, 0, 5, "2027-01-04")
     assert result["lost"] == [] and list(result["sessions"]) == ["a"]
     sessions = {
         r: [Session.model_validate(x, strict=False) for x in v]
@@ -345,6 +346,26 @@ def test_repair_moves_a_session_and_emits_rescheduled() -> None:
     assert decision_types(applied) == ["hubplan.booking.rescheduled.v1"]
     new = s.runtime("r").live.sessions("a")[0]
     assert new.date != old.date
+
+
+def test_run_repair_uses_the_notice_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HUBPLAN_NOTICE_DAYS reaches the live repair (it always repaired with 5)."""
+    from services.planner.repair import repair
+    from services.scheduler import repair_handlers
+
+    seen: list[int] = []
+
+    def spy(scenario, current, params):  # type: ignore[no-untyped-def]
+        seen.append(params.notice_days)
+        return repair(scenario, current, params)
+
+    monkeypatch.setattr(repair_handlers, "repair", spy)
+    s = fresh()
+    assert ask(s, "a").kind == "confirmed"
+    rt = s.runtime("r")
+    inputs = repair_handlers.repair_input(rt, 0, rt.catalogue.horizon.start)
+    repair_handlers.run_repair(*inputs, 1.0, 0, 9, "2027-01-04")
+    assert seen == [9]
 
 
 def receipts(outcome: Outcome) -> list[dict[str, Any]]:
@@ -610,7 +631,7 @@ def _repair_now(s: Scheduler) -> Outcome:
     rt = s.runtime("r")
     assert rt is not None and rt.repair
     scenario_json, current_json = repair_input(rt, 0, rt.catalogue.horizon.start)
-    result = run_repair(scenario_json, current_json, 3.0, 0, "2027-01-04")
+    result = run_repair(scenario_json, current_json, 3.0, 0, 5, "2027-01-04")
     proposal = RepairProposed(
         region="r",
         base_version=rt.version,
@@ -717,3 +738,43 @@ def test_an_optimiser_promotion_onto_a_day_already_gone_is_not_applied() -> None
     proposal = PlanProposed(region="r", base_version=rt.version, promote={"c": [past]}, moves=[])
     s.handle(envelope(proposal, key="r", source="t"), proposal)
     assert s.store.bookings["c"]["status"] == "waitlisted"
+
+
+def test_a_delayed_truck_gets_its_ready_day_at_once_and_a_bad_delay_names_its_field() -> None:
+    """The live service applies a delay to the trip on the road (it is a fact before
+    the repair runs) and refuses one for a truck that has not left, naming the field."""
+    from schemas.disruptions import ContainerDelayed
+    from schemas.events import DisruptionReported
+    from tests.builders import container, trip
+
+    s = fresh()
+    box = ResourceChanged(
+        region="r",
+        kind="container",
+        op="upsert",
+        id="box-1",
+        value={k: v for k, v in container().items() if k != "id"},
+    )
+    s.handle(envelope(box, key="r", source="t"), box)
+    # a trip that left on the horizon start (the service's today before the term)
+    left = trip("2027-01-04", "2027-01-06")
+    s.store.regions["r"] = {
+        **s.store.regions["r"],
+        "moves": [left.model_dump(mode="json", by_alias=True)],
+    }
+    s.reload("r")
+
+    def report(ready: str) -> Outcome:
+        late = ContainerDelayed.model_validate(
+            {"kind": "container-delayed", "container": "box-1", "ready": ready}, strict=False
+        )
+        payload = DisruptionReported(region="r", disruption=late, reported_by="ops")
+        return s.handle(envelope(payload, key="r", source="t"), payload)
+
+    (refused,) = receipts(report("2027-01-05"))  # not after the trip's ready day
+    assert refused["outcome"] == "rejected"
+    assert [e["field"] for e in refused["errors"]] == ["data.disruption.ready"]
+    assert report("2027-01-08").kind == "disruption"
+    rt = s.runtime("r")
+    assert [(m.depart, m.ready) for m in rt.moves] == [(left.depart, dt.date(2027, 1, 8))]
+    assert rt.repair and "container-delayed" in rt.repair

@@ -49,9 +49,8 @@ def build_model(
     v = PlanVars(options=list(options), x=x, served=served, fixed_moves=list(fixed_moves))
     for rule in HARD_RULES:
         rule(model, inst, v)
-    for move in fixed_moves:
-        if move in v.moves:
-            model.add(v.moves[move] == 1)
+    for move in fixed_moves:  # every one is an arc of its container's flow
+        model.add(v.moves[move] == 1)
     locked = keep_locks(model, inst, v, kept)
     value = served_value(inst, v, locked)
     model.maximize(value)

@@ -98,20 +98,28 @@ def _flow(
             v.at[(b, k, p)] = model.new_bool_var(f"at_{box.id}_{k}_{p}")
     leaving: dict[tuple[int, str], list[cp_model.IntVar]] = defaultdict(list)
     arriving: dict[tuple[int, str], list[cp_model.IntVar]] = defaultdict(list)
+
+    def arc(move: Move) -> None:
+        var = model.new_bool_var(f"move_{box.id}_{move.origin}_{move.target}_{move.depart}")
+        v.moves[move] = var
+        leaving[(move.depart, move.origin)].append(var)
+        arriving[(move.ready, move.target)].append(var)
+
     if box.max_moves != 0:
         for p in pads:
             for q in pads:
                 if p == q:
                     continue
                 span = move_span(inst.travel.truck_minutes(p, q), box.setup_days)
-                for depart in range(horizon - span):
+                for depart in range(inst.first_day, horizon - span):
                     if depart + span in inst.pad_blocked[q]:
                         continue  # the pad cannot take the container that day
-                    move = Move(b, p, q, depart, depart + span)
-                    var = model.new_bool_var(f"move_{box.id}_{p}_{q}_{depart}")
-                    v.moves[move] = var
-                    leaving[(depart, p)].append(var)
-                    arriving[(depart + span, q)].append(var)
+                    arc(Move(b, p, q, depart, depart + span))
+    for m in v.fixed_moves:
+        # a trip that must happen is an arc whatever its dates: one that left
+        # already, or a delayed truck's later ready day; never silently left out
+        if m.box == b and m not in v.moves:
+            arc(m)
     for k in range(horizon):
         for p in pads:
             before = v.at[(b, k - 1, p)] if k > 0 else int(p == box.start_site)
