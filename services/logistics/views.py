@@ -20,12 +20,11 @@ Errors are :class:`services.logistics.errors.LogisticsError`: map
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Mapping
 from typing import Any
 
-from schemas.scenario import SCENARIO_FORMAT, Scenario
+from schemas.scenario import Scenario
 from schemas.schedule import Schedule
+from services.logistics.book import scenario_of_catalogue  # noqa: F401 - the gateway bridge
 from services.logistics.errors import UnknownReferenceError
 from services.logistics.exports import (
     container_calendar,
@@ -45,12 +44,6 @@ from services.logistics.pictures import gantt_chart, site_map
 CSV_TYPE = "text/csv; charset=utf-8"
 ICS_TYPE = "text/calendar; charset=utf-8"
 SVG_TYPE = "image/svg+xml"
-
-
-def scenario_of_catalogue(region: str, catalogue: Mapping[str, Any]) -> Scenario:
-    """A request-free scenario from a region's catalogue (``RegionCatalogue`` as JSON)."""
-    data = {"format": SCENARIO_FORMAT, "name": region, **catalogue, "requests": [], "locked": []}
-    return Scenario.model_validate_json(json.dumps(data))
 
 
 def itineraries_for(

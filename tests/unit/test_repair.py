@@ -200,7 +200,7 @@ def test_delayed_container_shifts_its_sessions_and_its_trip() -> None:
     )
     # no session in the window the late truck covers (it left, it is not there yet)
     assert not [s for s in result.plan.sessions if trip.depart <= s.date < late]
-    events = diff_moves(before.container_moves, result.plan.moves, region="r", version=2)
+    events = diff_moves(before.container_moves, result.plan.moves)
     assert events and all(e.container == "box-1" for e in events)
 
 
