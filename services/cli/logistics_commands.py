@@ -21,9 +21,10 @@ from schemas.scenario import Scenario
 from services.cli.errors import CliError, InputFileError
 from services.cli.files import load_scenario, load_schedule
 from services.logistics import views
+from services.logistics.calendars import fleet_calendar
 from services.logistics.drawing import Drawing, PngUnavailableError
 from services.logistics.errors import LogisticsError
-from services.logistics.exports import fleet_calendar, orders_csv
+from services.logistics.exports import orders_csv
 from services.logistics.itinerary import DEFAULT_NOTICE_DAYS, notice_deadline
 from services.logistics.models import TransportOrder
 from services.logistics.pictures import gantt_chart, save, site_map
@@ -128,14 +129,16 @@ def cmd_moves(args: argparse.Namespace) -> int:
                 today=today,
                 notice_days=notice,
             )
-        elif args.site:
-            text = views.site_ics(scenario, schedule, args.site, today=today, notice_days=notice)
-        elif args.container:
-            text = views.container_ics(
-                scenario, schedule, args.container, today=today, notice_days=notice
-            )
         else:
-            text = fleet_calendar(scenario, chosen, today=today, notice_days=notice)
+            # the file's time dates the plan: the same file exported again keeps every
+            # event's SEQUENCE, a newer plan file raises it (calendars.py)
+            feed = {"today": today, "notice_days": notice, "plan_changed": _file_time(args)}
+            if args.site:
+                text = views.site_ics(scenario, schedule, args.site, **feed)
+            elif args.container:
+                text = views.container_ics(scenario, schedule, args.container, **feed)
+            else:
+                text = fleet_calendar(scenario, chosen, **feed)
         _emit(text, args.output)
         if args.chart:
             _save(gantt_chart(scenario, chosen, today=today), args.chart, "--chart")
@@ -144,6 +147,25 @@ def cmd_moves(args: argparse.Namespace) -> int:
     except LogisticsError as exc:
         raise CliError(f"{args.schedule}: {exc}") from None
     return 0
+
+
+def _file_time(args: argparse.Namespace) -> dt.datetime:
+    stamp = Path(args.schedule).stat().st_mtime
+    return dt.datetime.fromtimestamp(int(stamp), dt.UTC)
+
+
+def _render(t: Table, args: argparse.Namespace) -> str:
+    """A table coloured on a terminal, plain text in a file or pipe."""
+    terminal = args.output is None and out.is_terminal
+    buf = io.StringIO()
+    target = Console(
+        file=buf,
+        width=out.width if terminal else 220,
+        no_color=not terminal,
+        force_terminal=terminal,
+    )
+    target.print(t)
+    return buf.getvalue()
 
 
 def _emit(text: str | bytes, output: str | None) -> None:
@@ -209,15 +231,5 @@ def _table_text(
             "[bold red]locked[/]" if o.locked else "open",
         )
     # a terminal gets its own width; files and pipes get room for the whole row
-    terminal = args.output is None and out.is_terminal
-    buf = io.StringIO()
-    target = Console(
-        file=buf,
-        width=out.width if terminal else 220,
-        no_color=not terminal,
-        force_terminal=terminal,
-    )
-    target.print(t)
-    if not orders:
-        target.print("no moves in this window")
-    return buf.getvalue()
+    text = _render(t, args)
+    return text + ("no moves in this window\n" if not orders else "")

@@ -7,6 +7,7 @@ side) plus one call into ``services.logistics.views`` - the same functions
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -21,23 +22,33 @@ from services.gateway.config import Principal
 from services.gateway.plan_view import plan_document
 from services.gateway.readside import Projection
 from services.logistics import views
+from services.logistics.book import scenario_of_catalogue
+from services.logistics.drawing import Drawing, PngUnavailableError
 from services.logistics.errors import LogisticsError, UnknownReferenceError
+
+TODAY = "Reference day of the notice period (default: today)."
 
 
 def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
     router = APIRouter(prefix="/v1/logistics", tags=["logistics"])
 
-    def region_data(region: str, who: Principal) -> tuple[Scenario, Schedule]:
+    def region_scenario(region: str, who: Principal) -> Scenario:
         require(who, "logistics", "operator")
-        proj = projection()
-        catalogue = proj.catalogues.get(region)
+        catalogue = projection().catalogues.get(region)
         if catalogue is None:
             raise HTTPException(404, {"field": "region", "message": f"no catalogue for '{region}'"})
-        plan = plan_document(proj, region)
+        return scenario_of_catalogue(region, catalogue)
+
+    def region_data(region: str, who: Principal) -> tuple[Scenario, Schedule]:
+        scenario = region_scenario(region, who)
+        plan = plan_document(projection(), region)
         plan["unserved"] = []  # the logistics views need sessions and moves only
-        return views.scenario_of_catalogue(region, catalogue), Schedule.model_validate_json(
-            json.dumps(plan)
-        )
+        return scenario, Schedule.model_validate_json(json.dumps(plan))
+
+    def feed_times(region: str, today: dt.date | None) -> dict[str, Any]:
+        """The notice day (default today, as the orders) and when the plan last changed."""
+        changed = projection().plan_history.changed_at(region)
+        return {"today": today or dt.date.today(), "plan_changed": changed}
 
     def guarded(call: Callable[[], Any]) -> Any:
         try:
@@ -46,6 +57,15 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
             raise HTTPException(404, {"field": exc.kind, "message": str(exc)}) from None
         except LogisticsError as exc:
             raise HTTPException(422, {"field": "plan", "message": str(exc)}) from None
+
+    async def picture(drawing: Drawing, kind: str) -> Response:
+        if kind == "svg":
+            return Response(drawing.svg(), media_type=views.SVG_TYPE)
+        try:  # matplotlib takes a while: off the event loop, which serves everyone
+            png = await asyncio.to_thread(drawing.png)
+        except PngUnavailableError as exc:
+            raise HTTPException(501, {"field": "format", "message": str(exc)}) from None
+        return Response(png, media_type=views.PNG_TYPE)
 
     @router.get("/{region}/orders", summary="Transport orders (JSON, or CSV with format=csv)")
     async def orders(
@@ -71,39 +91,77 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
 
     @router.get("/{region}/containers/{container}.ics", summary="A container's calendar feed")
     async def container_feed(
-        region: str, container: str, who: Principal = Depends(principal_of)
+        region: str,
+        container: str,
+        who: Principal = Depends(principal_of),
+        today: dt.date | None = Query(None, description=TODAY),
     ) -> Response:
         scenario, schedule = region_data(region, who)
+        times = feed_times(region, today)
         return Response(
-            guarded(lambda: views.container_ics(scenario, schedule, container)),
+            guarded(lambda: views.container_ics(scenario, schedule, container, **times)),
             media_type=views.ICS_TYPE,
         )
 
     @router.get("/{region}/sites/{site}.ics", summary="A site's calendar feed")
-    async def site_feed(region: str, site: str, who: Principal = Depends(principal_of)) -> Response:
-        scenario, schedule = region_data(region, who)
-        return Response(
-            guarded(lambda: views.site_ics(scenario, schedule, site)), media_type=views.ICS_TYPE
-        )
-
-    @router.get("/{region}/chart.svg", summary="Gantt chart of container stays and moves")
-    async def chart(
-        region: str, who: Principal = Depends(principal_of), container: str | None = None
+    async def site_feed(
+        region: str,
+        site: str,
+        who: Principal = Depends(principal_of),
+        today: dt.date | None = Query(None, description=TODAY),
     ) -> Response:
         scenario, schedule = region_data(region, who)
+        times = feed_times(region, today)
         return Response(
-            guarded(lambda: views.chart_svg(scenario, schedule, container=container)),
-            media_type=views.SVG_TYPE,
+            guarded(lambda: views.site_ics(scenario, schedule, site, **times)),
+            media_type=views.ICS_TYPE,
         )
 
-    @router.get("/{region}/map.svg", summary="Map of sites with the move legs")
-    async def site_map(
-        region: str, who: Principal = Depends(principal_of), container: str | None = None
+    @router.get("/{region}/fleet.ics", summary="Every container of the region in one feed")
+    async def fleet_feed(
+        region: str,
+        who: Principal = Depends(principal_of),
+        today: dt.date | None = Query(None, description=TODAY),
     ) -> Response:
         scenario, schedule = region_data(region, who)
+        times = feed_times(region, today)
         return Response(
-            guarded(lambda: views.map_svg(scenario, schedule, container=container)),
-            media_type=views.SVG_TYPE,
+            guarded(lambda: views.fleet_ics(scenario, schedule, **times)),
+            media_type=views.ICS_TYPE,
         )
+
+    async def chart(region: str, who: Principal, container: str | None, kind: str) -> Response:
+        scenario, schedule = region_data(region, who)
+        drawing = guarded(lambda: views.chart_drawing(scenario, schedule, container=container))
+        return await picture(drawing, kind)
+
+    async def site_map(region: str, who: Principal, container: str | None, kind: str) -> Response:
+        scenario, schedule = region_data(region, who)
+        drawing = guarded(lambda: views.map_drawing(scenario, schedule, container=container))
+        return await picture(drawing, kind)
+
+    @router.get("/{region}/chart.svg", summary="Gantt chart of container stays and moves (SVG)")
+    async def chart_svg(
+        region: str, who: Principal = Depends(principal_of), container: str | None = None
+    ) -> Response:
+        return await chart(region, who, container, "svg")
+
+    @router.get("/{region}/chart.png", summary="Gantt chart of container stays and moves (PNG)")
+    async def chart_png(
+        region: str, who: Principal = Depends(principal_of), container: str | None = None
+    ) -> Response:
+        return await chart(region, who, container, "png")
+
+    @router.get("/{region}/map.svg", summary="Map of sites with the move legs (SVG)")
+    async def map_svg(
+        region: str, who: Principal = Depends(principal_of), container: str | None = None
+    ) -> Response:
+        return await site_map(region, who, container, "svg")
+
+    @router.get("/{region}/map.png", summary="Map of sites with the move legs (PNG)")
+    async def map_png(
+        region: str, who: Principal = Depends(principal_of), container: str | None = None
+    ) -> Response:
+        return await site_map(region, who, container, "png")
 
     return router

@@ -19,15 +19,13 @@ from schemas.scenario import Scenario
 from schemas.schedule import Schedule
 from services.cli.files import dump
 from services.cli.main import main
+from services.logistics.calendars import container_calendar, fleet_calendar, site_calendar
 from services.logistics.exports import (
-    container_calendar,
-    fleet_calendar,
     moves_document,
     moves_json,
     orders_csv,
     read_moves_json,
     read_orders_csv,
-    site_calendar,
 )
 from services.logistics.itinerary import add_working_days, schedule_itineraries, transport_orders
 from services.logistics.models import Itinerary
@@ -151,6 +149,62 @@ def test_fleet_calendar_has_every_move_once(plan: Plan) -> None:
             e.decoded("dtstart"), dt.datetime
         )
         assert e.decoded("dtend") > e.decoded("dtstart")
+
+
+def _transits(events: list[Component]) -> Counter[tuple[str, dt.date]]:
+    return Counter(
+        (str(e["summary"]).split()[1], e.decoded("dtstart"))
+        for e in events
+        if _kind(e) == "transit"
+    )
+
+
+def test_container_feed_has_each_of_its_moves_once(plan: Plan) -> None:
+    scenario, schedule, its = plan
+    today = scenario.horizon.start
+    for box, it in its.items():
+        events = _events(container_calendar(scenario, it, stamp=STAMP, today=today))
+        uids = [str(e["uid"]) for e in events]
+        assert len(uids) == len(set(uids))
+        mine = Counter(
+            (m.container, m.depart) for m in schedule.container_moves if m.container == box
+        )
+        assert _transits(events) == mine
+        assert len([e for e in events if _kind(e) == "stay"]) == len(it.stays)
+        assert all(
+            str(e["status"]) in ("CONFIRMED", "TENTATIVE") for e in events if _kind(e) != "stay"
+        )
+
+
+def test_site_feed_has_each_move_to_or_from_the_site_once(plan: Plan) -> None:
+    scenario, schedule, its = plan
+    for site in {m.to for m in schedule.container_moves} | {
+        m.from_ for m in schedule.container_moves
+    }:
+        events = _events(site_calendar(scenario, its, site, stamp=STAMP))
+        uids = [str(e["uid"]) for e in events]
+        assert len(uids) == len(set(uids))
+        touching = Counter(
+            (m.container, m.depart) for m in schedule.container_moves if site in (m.from_, m.to)
+        )
+        assert _transits(events) == touching, site
+
+
+def test_feed_sequence_follows_the_plan_revision(plan: Plan) -> None:
+    """Same plan, same SEQUENCE; a later plan (same UIDs) a higher one, so clients update."""
+    scenario, _, its = plan
+    box = next(iter(its))
+    monday = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
+
+    def feed(changed: dt.datetime, stamp: dt.datetime = STAMP) -> list[Component]:
+        return _events(container_calendar(scenario, its[box], stamp=stamp, plan_changed=changed))
+
+    first, again = feed(monday), feed(monday, STAMP + dt.timedelta(hours=5))
+    later = feed(monday + dt.timedelta(minutes=1))
+    assert [str(e["uid"]) for e in first] == [str(e["uid"]) for e in later]
+    assert [int(e["sequence"]) for e in first] == [int(e["sequence"]) for e in again]
+    assert all(int(a["sequence"]) < int(b["sequence"]) for a, b in zip(first, later, strict=True))
+    assert {e.decoded("last-modified") for e in later} == {monday + dt.timedelta(minutes=1)}
 
 
 def test_container_feed_uids_are_stable(plan: Plan) -> None:
