@@ -1,8 +1,10 @@
-"""HTTP views for logistics staff: transport orders, calendar feeds, chart, map.
+"""HTTP views for logistics staff: transport orders, what changed, calendar feeds, chart, map.
 
 Each route is a lookup (the region's catalogue and live plan from the read
 side) plus one call into ``services.logistics.views`` - the same functions
-``hubplan moves`` uses offline.
+``hubplan moves`` uses offline. ``changes`` compares the live plan with the
+one live at ``since``, from the read side's plan history (rebuilt from
+``hubplan.plans`` at every start, see ``plan_history.py``).
 """
 
 from __future__ import annotations
@@ -12,21 +14,36 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from schemas.scenario import Scenario
-from schemas.schedule import Schedule
+from schemas.schedule import ContainerMove, Schedule
 from services.gateway.auth import principal_of, require
 from services.gateway.config import Principal
 from services.gateway.plan_view import plan_document
 from services.gateway.readside import Projection
 from services.logistics import views
 from services.logistics.book import scenario_of_catalogue
+from services.logistics.changes import changes_csv, changes_json, compare_moves
 from services.logistics.drawing import Drawing, PngUnavailableError
 from services.logistics.errors import LogisticsError, UnknownReferenceError
 
+OSLO = ZoneInfo("Europe/Oslo")
 TODAY = "Reference day of the notice period (default: today)."
+
+
+def parse_since(text: str) -> dt.datetime:
+    """``YYYY-MM-DD`` (midnight in Norway) or an ISO 8601 time (no offset: Norwegian time)."""
+    try:
+        if len(text) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), OSLO)
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        message = f"'{text}' is neither a date (YYYY-MM-DD) nor an ISO 8601 time"
+        raise HTTPException(422, {"field": "since", "message": message}) from None
+    return when if when.tzinfo else when.replace(tzinfo=OSLO)
 
 
 def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
@@ -88,6 +105,46 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
             return Response(body, media_type=views.CSV_TYPE)
         body = guarded(lambda: views.orders_json(scenario, schedule, **filters))
         return Response(body, media_type="application/json")
+
+    @router.get(
+        "/{region}/changes",
+        summary="Moves new, changed or cancelled since a day or a time (JSON, or CSV)",
+    )
+    async def changes(
+        region: str,
+        since: str = Query(
+            ...,
+            description="YYYY-MM-DD (from midnight in Norway) or an ISO 8601 time; the live "
+            "plan is compared with the plan that was live then",
+        ),
+        who: Principal = Depends(principal_of),
+        container: str | None = None,
+        today: dt.date | None = Query(None, description=TODAY),
+        format: str = Query("json", pattern="^(json|csv)$"),
+    ) -> Response:
+        when = parse_since(since)
+        scenario = region_scenario(region, who)
+        history = projection().plan_history
+        then, now = history.at(region, when), history.now(region)
+
+        def moves(kept: Any) -> list[ContainerMove]:
+            found = kept.moves if kept is not None else []
+            return [ContainerMove.model_validate(m, strict=False) for m in found]
+
+        found = guarded(
+            lambda: compare_moves(
+                scenario,
+                moves(then),
+                moves(now),
+                baseline=f"live plan at {when.isoformat()}",
+                today=today or dt.date.today(),
+                container=container,
+                versions=(then.version if then else None, now.version if now else None),
+            )
+        )
+        if format == "csv":
+            return Response(changes_csv(found), media_type=views.CSV_TYPE)
+        return Response(changes_json(found), media_type="application/json")
 
     @router.get("/{region}/containers/{container}.ics", summary="A container's calendar feed")
     async def container_feed(

@@ -10,6 +10,8 @@ The gateway's routes (``services/gateway/logistics_routes.py``, role
 
     GET /v1/logistics/{region}/orders[?from&until&container&today&format=csv]
                                               orders_json / orders_csv_text
+    GET /v1/logistics/{region}/changes?since=[&container&today&format=csv]
+                                              changes.compare_moves (live plan history)
     GET /v1/logistics/{region}/containers/{id}.ics[?today]   container_ics  text/calendar
     GET /v1/logistics/{region}/sites/{id}.ics[?today]        site_ics       text/calendar
     GET /v1/logistics/{region}/fleet.ics[?today]             fleet_ics      text/calendar

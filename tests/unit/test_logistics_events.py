@@ -279,3 +279,36 @@ def test_logistics_decoder_rejects_foreign_and_broken_messages() -> None:
     bad["data"]["move"]["transit_days"] = 0
     with pytest.raises(WireError, match="schema-invalid"):
         decode_logistics(json.dumps(bad).encode())
+
+
+# -- comparing two plans (hubplan moves --compare, GET .../changes) ---------------------
+def test_compare_names_new_changed_and_cancelled_moves_as_orders() -> None:
+    from services.logistics.changes import changes_csv, compare_moves
+    from services.logistics.errors import UnknownReferenceError
+    from tests.builders import parse
+
+    scenario = parse(world(containers=[container("box-1"), container("box-2")]))
+    box2 = mv("box-2", "depot", "near", "2027-01-06", "2027-01-08")
+    found = compare_moves(scenario, [FAR, box2], [FAR_LATE], baseline="old.json", today=TODAY)
+    assert [m.container for m in found.cancelled] == ["box-2"] and found.new == []
+    (changed,) = found.changed
+    assert changed.changed == ["depart", "ready"] and not changed.after.locked
+    assert changed.before.locked  # departs inside the notice period of TODAY
+    only = compare_moves(
+        scenario, [FAR, box2], [FAR_LATE], baseline="x", today=TODAY, container="box-2"
+    )
+    assert (only.changed, [m.container for m in only.cancelled]) == ([], ["box-2"])
+    window = compare_moves(
+        scenario, [FAR, box2], [FAR_LATE], baseline="x", today=TODAY, since=D("2027-01-10")
+    )
+    assert len(window.changed) == 1 and window.cancelled == []  # box-2 left on the 6th
+    rows = changes_csv(found).splitlines()
+    assert rows[0].startswith("change,container,from,to,depart") and len(rows) == 3
+    with pytest.raises(UnknownReferenceError, match="container 'ghost'"):
+        compare_moves(
+            scenario,
+            [],
+            [mv("ghost", "depot", "near", "2027-01-05", "2027-01-07")],
+            baseline="x",
+            today=TODAY,
+        )

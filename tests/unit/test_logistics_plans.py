@@ -317,6 +317,38 @@ def test_cli_errors_are_one_line_exit_2(
         assert err.startswith("hubplan: error:") and err.count("\n") == 1, err
 
 
+def test_cli_compare_lists_new_changed_and_cancelled_moves(
+    plan: Plan, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario, schedule, _ = plan
+    first, *rest = sorted(schedule.container_moves, key=lambda m: m.depart)
+    # dropped: a move the diff cannot take for the rescheduled one (another route)
+    route = (first.container, first.from_, first.to)
+    gone = next((m for m in rest if (m.container, m.from_, m.to) != route), None)
+    week = dt.timedelta(days=7)
+    later = first.model_copy(update={"depart": first.depart + week, "ready": first.ready + week})
+    old = schedule.model_copy(update={"container_moves": [first, *rest]})
+    new = schedule.model_copy(update={"container_moves": [later, *(m for m in rest if m != gone)]})
+    (tmp_path / "s.json").write_text(dump(scenario), encoding="utf-8")
+    (tmp_path / "old.json").write_text(dump(old), encoding="utf-8")
+    (tmp_path / "new.json").write_text(dump(new), encoding="utf-8")
+    base = ["moves", str(tmp_path / "s.json"), str(tmp_path / "new.json")]
+    assert main([*base, "--compare", str(tmp_path / "old.json"), "--format", "json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["format"] == "hubplan-move-changes/1" and found["new"] == []
+    (changed,) = found["changed"]
+    assert changed["container"] == first.container and changed["changed"][:2] == ["depart", "ready"]
+    dropped = [(gone.container, str(gone.depart))] if gone else []
+    assert [(m["container"], m["depart"]) for m in found["cancelled"]] == dropped
+    assert main([*base, "--compare", str(tmp_path / "old.json")]) == 0
+    table = capsys.readouterr().out
+    assert f"{first.depart} -> {later.depart}" in table
+    assert f"(0 new, 1 changed, {len(dropped)} cancelled)" in table
+    assert main([*base, "--compare", str(tmp_path / "new.json"), "--format", "csv"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1  # the header only: nothing changed
+    assert main([*base, "--compare", str(tmp_path / "old.json"), "--format", "ics"]) == 2
+
+
 # -- gateway views -------------------------------------------------------------------
 def test_gateway_views_from_a_region_catalogue(plan: Plan) -> None:
     from schemas.events import RegionCatalogue

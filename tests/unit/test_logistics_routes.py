@@ -1,4 +1,4 @@
-"""The gateway's logistics routes on a read side fed by hand: feeds and pictures.
+"""The gateway's logistics routes on a read side fed by hand: changes, feeds, pictures.
 
 The app is the real one (``create_app``) without its lifespan, so no Kafka:
 the projection is filled with the events the read side would have read.
@@ -126,6 +126,40 @@ def client() -> Client:
     app = create_app(GatewaySettings(tokens=json.dumps(TOKENS)))
     app.state.projection = proj
     return Client(app)  # the lifespan (Kafka) does not run
+
+
+async def test_changes_since_a_day_compare_with_the_plan_live_then(client: Client) -> None:
+    base = "/v1/logistics/r/changes"
+    got = await client.get(base, params={"since": "2027-01-05"}, headers=LOGI)  # 23:00 UTC the 4th
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert (body["baseline_version"], body["version"]) == (1, 2)
+    assert body["new"] == [] and body["cancelled"] == []
+    (changed,) = body["changed"]
+    assert changed["changed"] == ["depart", "ready"]
+    assert (changed["before"]["depart"], changed["after"]["depart"]) == ("2027-01-05", "2027-01-12")
+    assert changed["after"]["transit_days"] == 1 and changed["after"]["setup_days"] == 1
+    # before the region had a plan: everything is new; after the last change: nothing
+    first = (await client.get(base, params={"since": "2027-01-01"}, headers=LOGI)).json()
+    assert [m["depart"] for m in first["new"]] == ["2027-01-12"]
+    assert first["baseline_version"] is None
+    quiet = (
+        await client.get(base, params={"since": "2027-01-05T09:00:00+00:00"}, headers=LOGI)
+    ).json()
+    assert quiet["new"] == quiet["changed"] == quiet["cancelled"] == []
+    csv_text = (
+        await client.get(base, params={"since": "2027-01-05", "format": "csv"}, headers=LOGI)
+    ).text
+    assert csv_text.splitlines()[1].startswith("changed,box-1,depot,far,2027-01-12,2027-01-14")
+    bad = await client.get(base, params={"since": "yesterday"}, headers=LOGI)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "since"
+    school = {"Authorization": "Bearer school-token-1"}
+    assert (
+        await client.get(base, params={"since": "2027-01-05"}, headers=school)
+    ).status_code == 403
+    assert (
+        await client.get("/v1/logistics/x/changes?since=2027-01-05", headers=LOGI)
+    ).status_code == 404
 
 
 def _events(body: bytes) -> list[Any]:
