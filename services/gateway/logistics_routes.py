@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,7 +36,12 @@ TODAY = "Reference day of the notice period (default: today)."
 
 
 def parse_since(text: str) -> dt.datetime:
-    """``YYYY-MM-DD`` (midnight in Norway) or an ISO 8601 time (no offset: Norwegian time)."""
+    """``YYYY-MM-DD`` (midnight in Norway) or an ISO 8601 time (no offset: Norwegian time).
+
+    A ``+01:00`` typed into a URL arrives as `` 01:00`` (a ``+`` is a space in a
+    query string); that is taken as the offset it was meant to be.
+    """
+    text = re.sub(r" (\d\d(:?\d\d)?)$", r"+\1", text)
     try:
         if len(text) == 10:
             return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), OSLO)

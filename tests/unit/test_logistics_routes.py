@@ -147,6 +147,9 @@ async def test_changes_since_a_day_compare_with_the_plan_live_then(client: Clien
         await client.get(base, params={"since": "2027-01-05T09:00:00+00:00"}, headers=LOGI)
     ).json()
     assert quiet["new"] == quiet["changed"] == quiet["cancelled"] == []
+    # "+00:00" typed into a URL unescaped arrives as " 00:00": still the time meant
+    raw = await client.get(base, params={"since": "2027-01-05T09:00:00 00:00"}, headers=LOGI)
+    assert raw.status_code == 200 and raw.json()["baseline_version"] == 2
     csv_text = (
         await client.get(base, params={"since": "2027-01-05", "format": "csv"}, headers=LOGI)
     ).text
