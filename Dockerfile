@@ -12,7 +12,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY schemas ./schemas
 COPY services ./services
-RUN pip install . \
+RUN pip install ".[pictures]" \
     && useradd --system --uid 10001 --home-dir /data --create-home hubplan
 USER hubplan
 WORKDIR /data

@@ -30,7 +30,7 @@ integration: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check schemas services tests benchmarks
-	$(BIN)/mypy schemas services/planner services/scheduler/waitlist.py services/scheduler/solver_pool.py services/scheduler/kafka_transport.py services/gateway/plan_view.py services/cli/reasons.py
+	$(BIN)/mypy schemas services/planner services/scheduler/waitlist.py services/scheduler/solver_pool.py services/scheduler/kafka_transport.py services/gateway/plan_view.py services/gateway/plan_history.py services/gateway/logistics_routes.py services/logistics services/cli/reasons.py
 
 clean:
 	rm -rf $(VENV) .hubplan deploy/kafka/lib

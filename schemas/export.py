@@ -15,20 +15,25 @@ from schemas.events import (
     DEADLETTER,
     DECISIONS,
     INTAKE,
-    PAYLOADS,
     PLANS,
     Envelope,
 )
+from schemas.events import PAYLOADS as EVENT_PAYLOADS
+from schemas.logistics import LOGISTICS
+from schemas.logistics import PAYLOADS as MOVE_PAYLOADS
 from schemas.scenario import Scenario
 from schemas.schedule import Schedule
 
 ROOT = Path(__file__).resolve().parent.parent
+PAYLOADS = {**EVENT_PAYLOADS, **MOVE_PAYLOADS}
+# the partition key of each topic: the region, except where a listener follows one container
+KEYS = {LOGISTICS: "the container"}
 
 # topic -> (producers, consumers, payload types)
 TOPIC_MAP: dict[str, tuple[list[str], list[str], list[str]]] = {
     INTAKE: (
         ["gateway", "scheduler (optimiser, repair, waitlist retries)"],
-        ["scheduler", "gateway read side"],
+        ["scheduler", "gateway read side", "logistics (catalogue events)"],
         [
             "hubplan.catalogue.loaded.v1",
             "hubplan.resource.changed.v1",
@@ -43,7 +48,7 @@ TOPIC_MAP: dict[str, tuple[list[str], list[str], list[str]]] = {
     ),
     DECISIONS: (
         ["scheduler"],
-        ["gateway read side"],
+        ["gateway read side", "logistics (sessions on containers)"],
         [
             "hubplan.booking.confirmed.v1",
             "hubplan.booking.waitlisted.v1",
@@ -55,7 +60,16 @@ TOPIC_MAP: dict[str, tuple[list[str], list[str], list[str]]] = {
         ],
     ),
     PLANS: (["scheduler"], ["gateway read side", "logistics"], ["hubplan.plan.changed.v1"]),
-    DEADLETTER: (["scheduler"], ["operators"], ["hubplan.deadletter.recorded.v1"]),
+    LOGISTICS: (
+        ["logistics"],
+        ["hauliers, calendar bridges, schools (move listeners)"],
+        [
+            "hubplan.container-move.planned.v2",
+            "hubplan.container-move.changed.v2",
+            "hubplan.container-move.cancelled.v2",
+        ],
+    ),
+    DEADLETTER: (["scheduler", "logistics"], ["operators"], ["hubplan.deadletter.recorded.v1"]),
 }
 
 
@@ -95,7 +109,8 @@ def asyncapi() -> dict[str, Any]:
     channels = {
         topic: {
             "address": topic,
-            "description": f"Key: the region (partition key). Producers: {', '.join(prod)}. "
+            "description": f"Key: {KEYS.get(topic, 'the region')} (partition key). "
+            f"Producers: {', '.join(prod)}. "
             f"Consumers: {', '.join(cons)}.",
             "messages": {
                 by_type[t]: {"$ref": f"#/components/messages/{by_type[t]}"} for t in types
@@ -109,7 +124,8 @@ def asyncapi() -> dict[str, Any]:
             "title": "hubplan events",
             "version": "1",
             "description": "Every message is a JSON envelope (id, type with version, source, "
-            "time, key, data); key = region so a region lives on one partition.",
+            "time, key, data); key = region so a region lives on one partition "
+            "(hubplan.logistics: key = container, so a container's moves stay in order).",
         },
         "defaultContentType": "application/json",
         "channels": channels,

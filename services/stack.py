@@ -3,7 +3,8 @@
 Used by ``hubplan up``/``hubplan demo`` and by the integration tests, so the
 tests exercise exactly what a user starts: an embedded Kafka (unless
 ``KAFKA_BOOTSTRAP_SERVERS`` points elsewhere), the topics, N scheduler
-workers and the gateway (with its read side), each its own process.
+workers, the gateway (with its read side) and the logistics service, each
+its own process.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import httpx
 
 from services.common.topics import ensure_topics_sync, wait_for_group
+from services.logistics.app import changelog_topics as logistics_changelogs
 from services.observability.prometheus import LocalPrometheus, PrometheusOptions
 from services.scheduler.app import changelog_topics
 
@@ -53,6 +55,7 @@ class StackConfig:
     tokens: dict[str, dict[str, Any]] | None = None
     scheduler_env: dict[str, str] = field(default_factory=dict)
     gateway_env: dict[str, str] = field(default_factory=dict)
+    logistics_env: dict[str, str] = field(default_factory=dict)
     session_timeout: float = 10.0
     prometheus: PrometheusOptions | None = None  # None: no local Prometheus
     # consumer groups and changelogs are "<prefix>-scheduler" / "<prefix>-logistics";
@@ -63,6 +66,10 @@ class StackConfig:
     @property
     def app_id(self) -> str:
         return f"{self.group_prefix}-scheduler"
+
+    @property
+    def logistics_id(self) -> str:
+        return f"{self.group_prefix}-logistics"
 
 
 @dataclass
@@ -98,7 +105,8 @@ class Stack:
             on_step("starting the embedded Kafka broker ...")
             self.broker, self.broker_note = _embedded_broker(cfg.data_dir / "kafka", cfg.partitions)
             self.bootstrap = self.broker.bootstrap_servers
-        ensure_topics_sync(self.bootstrap, cfg.partitions, tuple(changelog_topics(cfg.app_id)))
+        changelogs = (*changelog_topics(cfg.app_id), *logistics_changelogs(cfg.logistics_id))
+        ensure_topics_sync(self.bootstrap, cfg.partitions, changelogs)
         self.tokens = cfg.tokens or default_tokens(cfg.data_dir)
         for i in range(cfg.workers):
             self.start_worker(i)
@@ -158,15 +166,23 @@ class Stack:
         return proc
 
     def _start_logistics(self) -> None:
-        """The consumer that turns plan changes into move events for logistics staff."""
+        """The Faust service that turns plan changes into move events for logistics staff."""
+        cfg = self.config
         self.logistics_metrics = self.logistics_metrics or free_port()
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "HUBPLAN_LOGISTICS_METRICS_PORT": str(self.logistics_metrics),
-            "HUBPLAN_LOGISTICS_GROUP_ID": f"{self.config.group_prefix}-logistics",
+            "HUBPLAN_LOGISTICS_GROUP_ID": cfg.logistics_id,
+            "HUBPLAN_LOGISTICS_PARTITIONS": str(cfg.partitions),
+            "HUBPLAN_LOGISTICS_DATA_DIR": str(cfg.data_dir / "logistics"),
+            "HUBPLAN_LOGISTICS_SESSION_TIMEOUT": str(cfg.session_timeout),
+            "HUBPLAN_LOGISTICS_TANSU": "1"
+            if getattr(self.broker, "kind", "kafka") == "tansu"
+            else "0",
+            **cfg.logistics_env,
         }
-        log = open(self.config.data_dir / "logistics.log", "ab")  # noqa: SIM115 - owned by the child
+        log = open(cfg.data_dir / "logistics.log", "ab")  # noqa: SIM115 - owned by the child
         self.logistics = subprocess.Popen(
             [sys.executable, "-m", "services.logistics"],
             env=env,
@@ -226,7 +242,7 @@ class Stack:
         ]
         services.append(("gateway", self.gateway, self._start_gateway, logs / "gateway.log"))
         services.append(
-            ("logistics consumer", self.logistics, self._start_logistics, logs / "logistics.log")
+            ("logistics service", self.logistics, self._start_logistics, logs / "logistics.log")
         )
         said = []
         for name, proc, start, log in services:

@@ -15,6 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from schemas.events import DEADLETTER, DECISIONS, INTAKE, PLANS
+from schemas.logistics import LOGISTICS
 
 
 async def ensure_topics(
@@ -25,7 +26,13 @@ async def ensure_topics(
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = {INTAKE: partitions, DECISIONS: partitions, PLANS: partitions, DEADLETTER: 1}
+        wanted = {
+            INTAKE: partitions,
+            DECISIONS: partitions,
+            PLANS: partitions,
+            LOGISTICS: partitions,  # keyed by container
+            DEADLETTER: 1,
+        }
         new = [
             NewTopic(
                 name, num_partitions=n, replication_factor=1, topic_configs={"retention.ms": "-1"}

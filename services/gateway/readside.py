@@ -4,7 +4,8 @@ Every gateway replays the three topics from the beginning at start (no
 consumer group: each needs all of it) and then follows them. What it keeps
 is small: per request its latest decision; per operator event (catalogue,
 resource change, disruption) its receipt, and its payload while it waits for
-one; per region the catalogue's site map and the latest plan summary.
+one; per region the catalogue's site map, the latest plan summary and its
+container moves each time they changed (``plan_history.py``).
 ``apply`` is pure bookkeeping so it runs in unit tests without Kafka;
 ``Follower`` is the thin aiokafka loop.
 """
@@ -42,6 +43,7 @@ from schemas.events import (
     ResourceChanged,
 )
 from schemas.wire import WireError, decode
+from services.gateway.plan_history import PlanHistory
 
 log = logging.getLogger("hubplan.gateway.readside")
 
@@ -138,6 +140,7 @@ class Projection:
         self._latest_event: dict[str, str] = {}  # region -> its latest operator event id
         self.event_to_request: dict[str, str] = {}
         self.plans: dict[str, dict[str, Any]] = {}
+        self.plan_history = PlanHistory()
         self._waiters: dict[str, list[asyncio.Event]] = {}
         self.applied = 0
 
@@ -239,6 +242,7 @@ class Projection:
             self.plans[payload.region] = payload.model_dump(
                 mode="json", by_alias=True, exclude_none=True
             )
+            self.plan_history.record(event.time, payload)
         elif isinstance(payload, EventHandled):
             # the receipt can be read before the event itself (another topic)
             receipt = self.events.setdefault(

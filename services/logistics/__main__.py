@@ -1,27 +1,21 @@
-"""Run the logistics consumer: ``python -m services.logistics``.
+"""Run the logistics service: ``python -m services.logistics``.
 
-One instance is enough (it assigns itself every partition of
-``hubplan.plans``); stops cleanly on Ctrl-C or SIGTERM.
+A Faust worker (group ``HUBPLAN_LOGISTICS_GROUP_ID``): its tables live in
+changelog topics, so a restart recovers them and carries on from the
+committed offsets. More workers with the same settings share the regions.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 import sys
 
+from faust import Worker
+
+from services.logistics.agents import wire
+from services.logistics.app import build
 from services.logistics.config import LogisticsSettings
 from services.logistics.metrics import LogisticsMetrics
-from services.logistics.service import LogisticsService
-
-
-async def _main(settings: LogisticsSettings, metrics: LogisticsMetrics | None = None) -> None:
-    service = LogisticsService(settings, metrics)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, service.stop)
-    await service.run()
 
 
 def main() -> int:
@@ -30,17 +24,19 @@ def main() -> int:
     except Exception as exc:  # pydantic ValidationError: one clear line
         print(f"hubplan-logistics: bad configuration: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO)
+    metrics = LogisticsMetrics()
     if settings.metrics_port:
         from prometheus_client import start_http_server
 
-        service_metrics = LogisticsMetrics()
         start_http_server(
-            settings.metrics_port, addr=settings.metrics_addr, registry=service_metrics.registry
+            settings.metrics_port, addr=settings.metrics_addr, registry=metrics.registry
         )
-        asyncio.run(_main(settings, service_metrics))
-        return 0
-    asyncio.run(_main(settings))
+    built = build(settings, metrics)
+    wire(built)
+    logging.basicConfig(level=logging.INFO)
+    worker = Worker(built.app, loglevel=settings.log_level, quiet=True)
+    worker.spinner = None  # its log handler turns on DEBUG logging for everything
+    worker.execute_from_commandline()
     return 0
 
 

@@ -1,6 +1,8 @@
-"""Logistics consumer settings, read once from the environment and checked at start."""
+"""Logistics service settings, read once from the environment and checked at start."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,8 +19,26 @@ class LogisticsSettings(BaseSettings):
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "HUBPLAN_BOOTSTRAP"),
         description="Kafka bootstrap servers, host:port[,host:port].",
     )
-    group_id: str = Field(default="hubplan-logistics", description="Group that holds our offsets.")
+    group_id: str = Field(
+        default="hubplan-logistics",
+        description="Faust app id: the consumer group and the prefix of its table changelogs.",
+    )
     source: str = Field(default="logistics", description="Envelope 'source' of what we produce.")
+    partitions: int = Field(
+        default=6,
+        ge=1,
+        description="Partitions of hubplan.intake/decisions/plans (and of the tables).",
+    )
+    data_dir: str = Field(default=".hubplan/logistics", description="Faust's local data dir.")
+    notice_days: int = Field(
+        default=5, ge=0, description="Working days ahead in which a move is locked."
+    )
     metrics_port: int = Field(default=0, ge=0, description="Prometheus /metrics port (0: none).")
     metrics_addr: str = Field(default="127.0.0.1", description="Address /metrics binds to.")
-    idle_timeout: float = Field(default=1.0, gt=0, description="Seconds per fetch, then re-poll.")
+    session_timeout: float = Field(
+        default=10.0, gt=0, description="Kafka consumer session timeout (s)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING", description="Log level of Faust and aiokafka (INFO shows rebalances)."
+    )
+    tansu: bool = Field(default=False, description="Broker is Tansu: one message per batch.")

@@ -16,34 +16,49 @@ different party that has to hear "planned", and the old one "cancelled".
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
 
-from schemas.events import PlanChanged
 from schemas.schedule import ContainerMove
-from services.logistics.events import MoveCancelled, MoveChanged, MoveEvent, MoveField, MovePlanned
 
-_COMPARED: tuple[tuple[MoveField, str], ...] = (
-    ("depart", "depart"),
-    ("ready", "ready"),
-    ("km", "km"),
-    ("truck_minutes", "truck_minutes"),
-)
+# plan fields a kept move can change (``truck_minutes`` is the plan's driving time)
+COMPARED = ("depart", "ready", "km", "truck_minutes")
+
+
+@dataclass(frozen=True)
+class MoveDiff:
+    """One difference between two plans' moves of a container, in plan terms.
+
+    ``changed`` names the plan fields that differ (``COMPARED``); the
+    logistics service turns each into a ``hubplan.container-move.*`` event.
+    """
+
+    kind: Literal["planned", "changed", "cancelled"]
+    container: str
+    before: ContainerMove | None
+    after: ContainerMove | None
+    changed: tuple[str, ...] = ()
+
+    @property
+    def move(self) -> ContainerMove:
+        """The move as it is now (planned, changed) or was (cancelled)."""
+        found = self.after or self.before
+        assert found is not None
+        return found
 
 
 def _route(m: ContainerMove) -> tuple[str, str]:
     return (m.from_, m.to)
 
 
-def _changed_fields(a: ContainerMove, b: ContainerMove) -> list[MoveField]:
-    return [name for name, attr in _COMPARED if getattr(a, attr) != getattr(b, attr)]
+def _changed_fields(a: ContainerMove, b: ContainerMove) -> tuple[str, ...]:
+    return tuple(name for name in COMPARED if getattr(a, name) != getattr(b, name))
 
 
-def _diff_container(
-    old: list[ContainerMove], new: list[ContainerMove], region: str, version: int
-) -> list[MoveEvent]:
+def _diff_container(old: list[ContainerMove], new: list[ContainerMove]) -> list[MoveDiff]:
     box = (old or new)[0].container
-    out: list[MoveEvent] = []
+    out: list[MoveDiff] = []
     left_old, left_new = list(old), list(new)
     # 1. same route, same departure
     for a in list(left_old):
@@ -54,16 +69,7 @@ def _diff_container(
         left_new.remove(b)
         fields = _changed_fields(a, b)
         if fields:
-            out.append(
-                MoveChanged(
-                    region=region,
-                    container=box,
-                    plan_version=version,
-                    before=a,
-                    after=b,
-                    changed=fields,
-                )
-            )
+            out.append(MoveDiff("changed", box, a, b, fields))
     # 2. same route, closest departures first
     pairs = sorted(
         (
@@ -81,39 +87,25 @@ def _diff_container(
         used_old.add(i)
         used_new.add(j)
         a, b = left_old[i], left_new[j]
-        out.append(
-            MoveChanged(
-                region=region,
-                container=box,
-                plan_version=version,
-                before=a,
-                after=b,
-                changed=_changed_fields(a, b),
-            )
-        )
+        out.append(MoveDiff("changed", box, a, b, _changed_fields(a, b)))
     # 3. the rest
     out += [
-        MoveCancelled(region=region, container=box, plan_version=version, move=a)
-        for i, a in enumerate(left_old)
-        if i not in used_old
+        MoveDiff("cancelled", box, a, None) for i, a in enumerate(left_old) if i not in used_old
     ]
-    out += [
-        MovePlanned(region=region, container=box, plan_version=version, move=b)
-        for j, b in enumerate(left_new)
-        if j not in used_new
-    ]
+    out += [MoveDiff("planned", box, None, b) for j, b in enumerate(left_new) if j not in used_new]
     return out
 
 
-def _when(event: MoveEvent) -> tuple[str, str]:
-    move = event.after if isinstance(event, MoveChanged) else event.move
-    return (event.container, move.depart.isoformat())
+def _when(d: MoveDiff) -> tuple[str, str]:
+    return (d.container, d.move.depart.isoformat())
 
 
-def diff_moves(
-    old: Iterable[ContainerMove], new: Iterable[ContainerMove], *, region: str, version: int
-) -> list[MoveEvent]:
-    """Events that take a listener from ``old`` to ``new``, by container and date."""
+def diff_moves(old: Iterable[ContainerMove], new: Iterable[ContainerMove]) -> list[MoveDiff]:
+    """What takes a listener from ``old`` to ``new``, by container and date.
+
+    The order is part of the contract: the logistics service numbers its
+    events by position, so the same two plans always give the same ids.
+    """
     by_box: dict[str, tuple[list[ContainerMove], list[ContainerMove]]] = defaultdict(
         lambda: ([], [])
     )
@@ -121,40 +113,10 @@ def diff_moves(
         by_box[m.container][0].append(m)
     for m in new:
         by_box[m.container][1].append(m)
-    events: list[MoveEvent] = []
+    diffs: list[MoveDiff] = []
     for box in sorted(by_box):
         before, after = by_box[box]
-        events += _diff_container(
-            sorted(before, key=lambda m: m.depart),
-            sorted(after, key=lambda m: m.depart),
-            region,
-            version,
+        diffs += _diff_container(
+            sorted(before, key=lambda m: m.depart), sorted(after, key=lambda m: m.depart)
         )
-    return sorted(events, key=_when)
-
-
-@dataclass
-class MoveBook:
-    """The latest known moves and plan version of each region.
-
-    Plain data (lists of models keyed by region) so a restart can rebuild it
-    by replaying ``hubplan.plans`` silently; see ``service.py``.
-    """
-
-    moves: dict[str, list[ContainerMove]] = field(default_factory=dict)
-    versions: dict[str, int] = field(default_factory=dict)
-
-    def apply(self, plan: PlanChanged) -> list[MoveEvent]:
-        """Record ``plan``; events for what changed (none for a stale or repeated version)."""
-        if plan.version <= self.versions.get(plan.region, -1):
-            return []
-        events = diff_moves(
-            self.moves.get(plan.region, []), plan.moves, region=plan.region, version=plan.version
-        )
-        self.moves[plan.region] = list(plan.moves)
-        self.versions[plan.region] = plan.version
-        return events
-
-    def latest(self, region: str, container: str | None = None) -> Sequence[ContainerMove]:
-        """The region's current moves, optionally of one container."""
-        return [m for m in self.moves.get(region, []) if container in (None, m.container)]
+    return sorted(diffs, key=_when)

@@ -1,6 +1,12 @@
-"""Prometheus metrics of the logistics consumer (same naming rules as the others)."""
+"""Prometheus metrics of the logistics service (same naming rules as the others).
+
+The names are what ``deploy/`` and ``docs/operations.md`` know; they stayed
+when the service moved onto Faust.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
@@ -27,11 +33,20 @@ class LogisticsMetrics:
             ["partition"],
             registry=r,
         )
+        for kind in ("planned", "changed", "cancelled"):
+            self.move_events.labels(kind)  # 0, not absent, until the first one
+        for outcome in ("ok", "dead-letter"):
+            self.plans.labels(outcome)
 
     def observe(
         self, partition: int, offset: int, out_topics: list[str], out_kinds: list[str], dead: bool
     ) -> None:
+        """One ``hubplan.plans`` message handled, and the move events it made."""
         self.plans.labels("dead-letter" if dead else "ok").inc()
-        for kind in out_kinds:
-            self.move_events.labels(kind).inc()
+        self.sent(out_kinds)
         self.last_offset.labels(str(partition)).set(offset)
+
+    def sent(self, kinds: Iterable[str]) -> None:
+        """Move events made while handling the catalogue or sessions (held-back plans)."""
+        for kind in kinds:
+            self.move_events.labels(kind).inc()

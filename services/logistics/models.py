@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from schemas.common import Date, Id, Strict
+from schemas.logistics import PlannedMove
 from schemas.schedule import Session
 
 
@@ -133,3 +134,52 @@ class MovesDocument(Strict):
     notice_deadline: Date | None = None
     orders: list[TransportOrder]
     itineraries: list[Itinerary]
+
+
+CHANGES_FORMAT = "hubplan-move-changes/1"
+
+
+class ChangedMove(Strict):
+    """A move both plans have (same container and route), with what differs."""
+
+    container: Id
+    before: PlannedMove
+    after: PlannedMove
+    changed: list[str] = Field(min_length=1, description="Fields that differ.")
+
+
+class MoveChanges(Strict):
+    """What changed in the moves between two plans: for "what changed since yesterday".
+
+    ``baseline`` says what the old plan is (a file, or the live plan at a
+    time); ``locked`` on each move counts the notice period from ``today``.
+    """
+
+    format: str = Field(default=CHANGES_FORMAT, pattern=r"^hubplan-move-changes/1$")
+    scenario: str
+    baseline: str
+    baseline_version: int | None = None
+    version: int | None = None
+    today: Date
+    notice_days: int = Field(ge=0)
+    new: list[PlannedMove]
+    changed: list[ChangedMove]
+    cancelled: list[PlannedMove]
+
+
+CHANGE_COLUMNS: tuple[str, ...] = (
+    "change",
+    "container",
+    "from",
+    "to",
+    "depart",
+    "ready",
+    "transit_days",
+    "setup_days",
+    "km",
+    "driving_minutes",
+    "locked",
+    "before_depart",
+    "before_ready",
+    "changed",
+)

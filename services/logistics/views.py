@@ -5,35 +5,35 @@ so an HTTP handler is a lookup plus one call. The gateway has no scenario
 file, only a region's catalogue (``CatalogueLoaded``) and its plan
 (``plan_document``); :func:`scenario_of_catalogue` bridges the first.
 
-Suggested routes and media types (role ``logistics`` or ``operator``)::
+The gateway's routes (``services/gateway/logistics_routes.py``, role
+``logistics`` or ``operator``) and what each calls::
 
-    GET /v1/logistics/{region}/orders?from=&until=&container=&today=   orders_json / orders_csv
-    GET /v1/logistics/{region}/containers/{id}.ics                     container_ics  text/calendar
-    GET /v1/logistics/{region}/sites/{id}.ics                          site_ics       text/calendar
-    GET /v1/logistics/{region}/chart.svg                               chart_svg      image/svg+xml
-    GET /v1/logistics/{region}/map.svg                                 map_svg        image/svg+xml
+    GET /v1/logistics/{region}/orders[?from&until&container&today&format=csv]
+                                              orders_json / orders_csv_text
+    GET /v1/logistics/{region}/changes?since=[&container&today&format=csv]
+                                              changes.compare_moves (live plan history)
+    GET /v1/logistics/{region}/containers/{id}.ics[?today]   container_ics  text/calendar
+    GET /v1/logistics/{region}/sites/{id}.ics[?today]        site_ics       text/calendar
+    GET /v1/logistics/{region}/fleet.ics[?today]             fleet_ics      text/calendar
+    GET /v1/logistics/{region}/chart.svg|.png[?container]    chart_drawing  image/svg+xml|png
+    GET /v1/logistics/{region}/map.svg|.png[?container]      map_drawing    image/svg+xml|png
 
-Errors are :class:`services.logistics.errors.LogisticsError`: map
-``UnknownReferenceError`` to 404 and the others to 422.
+Errors are :class:`services.logistics.errors.LogisticsError`: the gateway
+maps ``UnknownReferenceError`` to 404 and the others to 422.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Mapping
 from typing import Any
 
-from schemas.scenario import SCENARIO_FORMAT, Scenario
+from schemas.scenario import Scenario
 from schemas.schedule import Schedule
+from services.logistics.book import scenario_of_catalogue as scenario_of_catalogue
+from services.logistics.calendars import container_calendar, fleet_calendar, site_calendar
+from services.logistics.drawing import Drawing
 from services.logistics.errors import UnknownReferenceError
-from services.logistics.exports import (
-    container_calendar,
-    moves_document,
-    moves_json,
-    orders_csv,
-    site_calendar,
-)
+from services.logistics.exports import moves_document, moves_json, orders_csv
 from services.logistics.itinerary import (
     DEFAULT_NOTICE_DAYS,
     schedule_itineraries,
@@ -45,12 +45,7 @@ from services.logistics.pictures import gantt_chart, site_map
 CSV_TYPE = "text/csv; charset=utf-8"
 ICS_TYPE = "text/calendar; charset=utf-8"
 SVG_TYPE = "image/svg+xml"
-
-
-def scenario_of_catalogue(region: str, catalogue: Mapping[str, Any]) -> Scenario:
-    """A request-free scenario from a region's catalogue (``RegionCatalogue`` as JSON)."""
-    data = {"format": SCENARIO_FORMAT, "name": region, **catalogue, "requests": [], "locked": []}
-    return Scenario.model_validate_json(json.dumps(data))
+PNG_TYPE = "image/png"
 
 
 def itineraries_for(
@@ -124,10 +119,21 @@ def container_ics(
     *,
     today: dt.date | None = None,
     notice_days: int = DEFAULT_NOTICE_DAYS,
+    plan_changed: dt.datetime | None = None,
 ) -> bytes:
-    """The calendar feed of one container (subscribe URL for its owner)."""
+    """The calendar feed of one container (subscribe URL for its owner).
+
+    ``today`` sets CONFIRMED/TENTATIVE by the notice period; ``plan_changed``
+    (when the plan last changed) sets the events' SEQUENCE (``calendars.py``).
+    """
     chosen = itineraries_for(scenario, schedule, container)
-    return container_calendar(scenario, chosen[container], today=today, notice_days=notice_days)
+    return container_calendar(
+        scenario,
+        chosen[container],
+        today=today,
+        notice_days=notice_days,
+        plan_changed=plan_changed,
+    )
 
 
 def site_ics(
@@ -137,6 +143,7 @@ def site_ics(
     *,
     today: dt.date | None = None,
     notice_days: int = DEFAULT_NOTICE_DAYS,
+    plan_changed: dt.datetime | None = None,
 ) -> bytes:
     """The calendar feed of one site: which container arrives, sets up, stands, leaves."""
     return site_calendar(
@@ -145,7 +152,42 @@ def site_ics(
         site,
         today=today,
         notice_days=notice_days,
+        plan_changed=plan_changed,
     )
+
+
+def fleet_ics(
+    scenario: Scenario,
+    schedule: Schedule,
+    *,
+    today: dt.date | None = None,
+    notice_days: int = DEFAULT_NOTICE_DAYS,
+    plan_changed: dt.datetime | None = None,
+) -> bytes:
+    """Every container's feed in one (the logistics coordinator's)."""
+    return fleet_calendar(
+        scenario,
+        itineraries_for(scenario, schedule, None),
+        today=today,
+        notice_days=notice_days,
+        plan_changed=plan_changed,
+    )
+
+
+def chart_drawing(
+    scenario: Scenario,
+    schedule: Schedule,
+    *,
+    container: str | None = None,
+    today: dt.date | None = None,
+) -> Drawing:
+    """Gantt chart of stays, transits and setups (``.svg()``, or ``.png()`` with matplotlib)."""
+    return gantt_chart(scenario, itineraries_for(scenario, schedule, container), today=today)
+
+
+def map_drawing(scenario: Scenario, schedule: Schedule, *, container: str | None = None) -> Drawing:
+    """Map of the sites with every move leg drawn."""
+    return site_map(scenario, itineraries_for(scenario, schedule, container))
 
 
 def chart_svg(
@@ -155,10 +197,8 @@ def chart_svg(
     container: str | None = None,
     today: dt.date | None = None,
 ) -> str:
-    """Gantt chart of stays, transits and setups."""
-    return gantt_chart(scenario, itineraries_for(scenario, schedule, container), today=today).svg()
+    return chart_drawing(scenario, schedule, container=container, today=today).svg()
 
 
 def map_svg(scenario: Scenario, schedule: Schedule, *, container: str | None = None) -> str:
-    """Map of the sites with every move leg drawn."""
-    return site_map(scenario, itineraries_for(scenario, schedule, container)).svg()
+    return map_drawing(scenario, schedule, container=container).svg()

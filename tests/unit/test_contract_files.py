@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from schemas.events import PAYLOADS
-from schemas.export import TOPIC_MAP, rendered
+from schemas.export import PAYLOADS, TOPIC_MAP, rendered
 from services.scenarios.shipped import load_shipped
 
 

@@ -19,15 +19,13 @@ from schemas.scenario import Scenario
 from schemas.schedule import Schedule
 from services.cli.files import dump
 from services.cli.main import main
+from services.logistics.calendars import container_calendar, fleet_calendar, site_calendar
 from services.logistics.exports import (
-    container_calendar,
-    fleet_calendar,
     moves_document,
     moves_json,
     orders_csv,
     read_moves_json,
     read_orders_csv,
-    site_calendar,
 )
 from services.logistics.itinerary import add_working_days, schedule_itineraries, transport_orders
 from services.logistics.models import Itinerary
@@ -153,6 +151,62 @@ def test_fleet_calendar_has_every_move_once(plan: Plan) -> None:
         assert e.decoded("dtend") > e.decoded("dtstart")
 
 
+def _transits(events: list[Component]) -> Counter[tuple[str, dt.date]]:
+    return Counter(
+        (str(e["summary"]).split()[1], e.decoded("dtstart"))
+        for e in events
+        if _kind(e) == "transit"
+    )
+
+
+def test_container_feed_has_each_of_its_moves_once(plan: Plan) -> None:
+    scenario, schedule, its = plan
+    today = scenario.horizon.start
+    for box, it in its.items():
+        events = _events(container_calendar(scenario, it, stamp=STAMP, today=today))
+        uids = [str(e["uid"]) for e in events]
+        assert len(uids) == len(set(uids))
+        mine = Counter(
+            (m.container, m.depart) for m in schedule.container_moves if m.container == box
+        )
+        assert _transits(events) == mine
+        assert len([e for e in events if _kind(e) == "stay"]) == len(it.stays)
+        assert all(
+            str(e["status"]) in ("CONFIRMED", "TENTATIVE") for e in events if _kind(e) != "stay"
+        )
+
+
+def test_site_feed_has_each_move_to_or_from_the_site_once(plan: Plan) -> None:
+    scenario, schedule, its = plan
+    for site in {m.to for m in schedule.container_moves} | {
+        m.from_ for m in schedule.container_moves
+    }:
+        events = _events(site_calendar(scenario, its, site, stamp=STAMP))
+        uids = [str(e["uid"]) for e in events]
+        assert len(uids) == len(set(uids))
+        touching = Counter(
+            (m.container, m.depart) for m in schedule.container_moves if site in (m.from_, m.to)
+        )
+        assert _transits(events) == touching, site
+
+
+def test_feed_sequence_follows_the_plan_revision(plan: Plan) -> None:
+    """Same plan, same SEQUENCE; a later plan (same UIDs) a higher one, so clients update."""
+    scenario, _, its = plan
+    box = next(iter(its))
+    monday = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
+
+    def feed(changed: dt.datetime, stamp: dt.datetime = STAMP) -> list[Component]:
+        return _events(container_calendar(scenario, its[box], stamp=stamp, plan_changed=changed))
+
+    first, again = feed(monday), feed(monday, STAMP + dt.timedelta(hours=5))
+    later = feed(monday + dt.timedelta(minutes=1))
+    assert [str(e["uid"]) for e in first] == [str(e["uid"]) for e in later]
+    assert [int(e["sequence"]) for e in first] == [int(e["sequence"]) for e in again]
+    assert all(int(a["sequence"]) < int(b["sequence"]) for a, b in zip(first, later, strict=True))
+    assert {e.decoded("last-modified") for e in later} == {monday + dt.timedelta(minutes=1)}
+
+
 def test_container_feed_uids_are_stable(plan: Plan) -> None:
     scenario, _, its = plan
     box = next(iter(its))
@@ -261,6 +315,38 @@ def test_cli_errors_are_one_line_exit_2(
         assert main([*base, *extra]) == 2, extra
         err = capsys.readouterr().err
         assert err.startswith("hubplan: error:") and err.count("\n") == 1, err
+
+
+def test_cli_compare_lists_new_changed_and_cancelled_moves(
+    plan: Plan, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario, schedule, _ = plan
+    first, *rest = sorted(schedule.container_moves, key=lambda m: m.depart)
+    # dropped: a move the diff cannot take for the rescheduled one (another route)
+    route = (first.container, first.from_, first.to)
+    gone = next((m for m in rest if (m.container, m.from_, m.to) != route), None)
+    week = dt.timedelta(days=7)
+    later = first.model_copy(update={"depart": first.depart + week, "ready": first.ready + week})
+    old = schedule.model_copy(update={"container_moves": [first, *rest]})
+    new = schedule.model_copy(update={"container_moves": [later, *(m for m in rest if m != gone)]})
+    (tmp_path / "s.json").write_text(dump(scenario), encoding="utf-8")
+    (tmp_path / "old.json").write_text(dump(old), encoding="utf-8")
+    (tmp_path / "new.json").write_text(dump(new), encoding="utf-8")
+    base = ["moves", str(tmp_path / "s.json"), str(tmp_path / "new.json")]
+    assert main([*base, "--compare", str(tmp_path / "old.json"), "--format", "json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["format"] == "hubplan-move-changes/1" and found["new"] == []
+    (changed,) = found["changed"]
+    assert changed["container"] == first.container and changed["changed"][:2] == ["depart", "ready"]
+    dropped = [(gone.container, str(gone.depart))] if gone else []
+    assert [(m["container"], m["depart"]) for m in found["cancelled"]] == dropped
+    assert main([*base, "--compare", str(tmp_path / "old.json")]) == 0
+    table = capsys.readouterr().out
+    assert f"{first.depart} -> {later.depart}" in table
+    assert f"(0 new, 1 changed, {len(dropped)} cancelled)" in table
+    assert main([*base, "--compare", str(tmp_path / "new.json"), "--format", "csv"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1  # the header only: nothing changed
+    assert main([*base, "--compare", str(tmp_path / "old.json"), "--format", "ics"]) == 2
 
 
 # -- gateway views -------------------------------------------------------------------

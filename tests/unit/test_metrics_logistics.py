@@ -9,13 +9,16 @@ from services.logistics.metrics import LogisticsMetrics
 
 def test_counts_plans_and_move_events_by_kind() -> None:
     m = LogisticsMetrics(CollectorRegistry())
+    get = m.registry.get_sample_value
+    # exported at 0 from the start: the first event is an increase rate() can see
+    assert get("hubplan_logistics_move_events_total", {"kind": "changed"}) == 0
     m.observe(
         2, 41, ["hubplan.logistics", "hubplan.logistics"], ["planned", "cancelled"], dead=False
     )
     m.observe(2, 42, ["hubplan.deadletter"], [], dead=True)
-    get = m.registry.get_sample_value
+    m.sent(["planned"])  # a plan held back for its catalogue, announced from the intake
     assert get("hubplan_logistics_plans_total", {"outcome": "ok"}) == 1
     assert get("hubplan_logistics_plans_total", {"outcome": "dead-letter"}) == 1
-    assert get("hubplan_logistics_move_events_total", {"kind": "planned"}) == 1
+    assert get("hubplan_logistics_move_events_total", {"kind": "planned"}) == 2
     assert get("hubplan_logistics_move_events_total", {"kind": "cancelled"}) == 1
     assert get("hubplan_logistics_last_offset", {"partition": "2"}) == 42
