@@ -137,6 +137,8 @@ def test_reason_not_optimised_when_crowded_out() -> None:
 
 
 def test_reason_invalid_scenario_is_rejected_with_path() -> None:
+    """A request that contradicts the catalogue makes the scenario invalid as a whole
+    (the offline planner never lists it as ``invalid``): every problem is named."""
     import pytest
     from pydantic import ValidationError
 
@@ -148,7 +150,7 @@ def test_reason_invalid_scenario_is_rejected_with_path() -> None:
     with pytest.raises(ValidationError) as err:
         parse(data)
     fields = {e["field"] for e in describe_errors(err.value)}
-    assert "requests[0]" in fields or "requests[0].site" in fields
+    assert fields == {"requests[0]", "requests[0].site"}
 
 
 # random scenarios ------------------------------------------------------------------
