@@ -27,7 +27,11 @@ def constructive_plan(
 
     Containers stay at their start site, or, with ``where`` (a plan's moves),
     where that plan has them; locks that need another position are left to
-    the model.
+    the model. Each lock is booked only if it fits beside those booked before
+    (locks naming their instructor first, so a picked instructor cannot take
+    a named one's place): ``check_locks`` keeps only locks valid together, and
+    this keeps an invalid seed - which the lock bonus would make win - out
+    even if it did not.
     """
     ledger = Ledger(inst)
     seeded: list[Booking] = []
@@ -44,7 +48,7 @@ def constructive_plan(
             ) or not _start_ok(inst, lock)
         if box_away:
             skip.add(lock.request)
-    for lock in kept:
+    for lock in sorted(kept, key=lambda k: k.staff is None):
         if lock.request in skip:
             continue
         if lock.kind == FIXED:
@@ -70,9 +74,9 @@ def constructive_plan(
         )
         if inst.staff is not None and b.staff is None:
             b.staff = ledger.pick_staff(_as_option(b))
-            if b.staff is None:
-                skip.add(lock.request)
-                continue
+        if not _fits(inst, ledger, b, seeded):
+            skip.add(lock.request)
+            continue
         ledger.book(b)
         seeded.append(b)
     # a locked request whose other locks could not be seeded is left out whole
@@ -93,6 +97,24 @@ def constructive_plan(
     return [b for b in plan if b.request in served]
 
 
+def _fits(inst: Instance, ledger: Ledger, b: Booking, booked: Sequence[Booking]) -> bool:
+    """Can ``b`` join the bookings so far without breaking rules 4 and 7?"""
+    if not ledger.resource_free(b):
+        return False
+    req = inst.requests[b.request]
+    spacing = max(req.min_gap_days, 1)
+    date = inst.days[b.day]
+    if any(
+        x.request == b.request and abs((inst.days[x.day] - date).days) < spacing for x in booked
+    ):
+        return False
+    if inst.staff is None:
+        return True
+    return b.staff is not None and ledger.staff_can(
+        b.staff, req.equipment_type, req.part, b.day, b.slot, b.site
+    )
+
+
 def _as_option(b: Booking) -> Option:
     return Option(b.request, b.kind, b.resource, b.day, b.slot, b.site, b.travel)
 
@@ -103,6 +125,7 @@ def _start_ok(inst: Instance, lock: KeptLock) -> bool:
     return (
         inst.travel.car_minutes(req.site, start) <= req.max_travel_minutes
         and lock.day not in inst.site_closed[start]
+        and lock.day not in inst.pad_blocked[start]
     )
 
 
@@ -119,11 +142,14 @@ def drop_unplaceable_locks(
         if (key + (lock.site,) in keys) if lock.site else (key in anywhere):
             ok.append(lock)
         else:
+            # check_locks names every rule a lock breaks alone; this is a net for
+            # a filter of options.py it does not mirror, so say what is known
+            where = lock.site or "any site"
             gone.append(
                 DisplacedLock(
                     lock.lock,
-                    "no longer fits the request (window, calendars, travel limit or no "
-                    "free instructor that day)",
+                    f"the request has no planning option on {lock.unit} at {where} on "
+                    f"{inst.days[lock.day]} {inst.slot_ids[lock.slot]}",
                 )
             )
     return ok, gone
