@@ -309,6 +309,55 @@ def test_rule8_validator_rejects_moved_lock() -> None:
     assert "8" in rules_broken(data, sch, date="2027-01-13")
 
 
+def _locked_plan() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    lock = {"request": "a", "index": 0, "date": "2027-01-14", "slot": "pm", "resource": "dry-1"}
+    data = world(requests=[request("a")], locked=[lock])
+    _, sch = plan(data)
+    return data, lock, sch.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _rule8(data: dict[str, Any], raw: dict[str, Any]) -> list[str]:
+    return [v.message for v in validate(parse(data), schedule(raw)) if v.rule == "8"]
+
+
+def test_rule8_validator_rejects_a_displacement_without_cause() -> None:
+    """Nothing stops the lock being kept: 'displaced' is no excuse for moving it."""
+    data, lock, raw = _locked_plan()
+    raw["sessions"][0]["date"] = "2027-01-05"
+    raw["displaced"] = [{**lock, "reason": "felt like it"}]
+    assert _rule8(data, raw) == [
+        "locked session a#0 is displaced ('felt like it') but could have been kept: "
+        "moving a#0 from 2027-01-05 onto it breaks no rule"
+    ]
+    # dropping the request does not help: it fits whole with the lock in place
+    raw["sessions"], raw["unserved"] = [], [{"request": "a", "reason": "no-capacity", "detail": "x"}]
+    raw["metrics"]["served_value"] = 0
+    assert _rule8(data, raw) == [
+        "locked session a#0 is displaced ('felt like it') but could have been kept: "
+        "a fits whole beside this plan: 2027-01-14 pm dry-1"
+    ]
+
+
+def test_rule8_validator_rejects_rows_that_are_no_lock() -> None:
+    data, lock, raw = _locked_plan()
+    raw["displaced"] = [
+        {"request": "a", "index": 5, "date": "2027-01-04", "slot": "am", "resource": "x", "reason": "?"}
+    ]
+    assert _rule8(data, raw) == ["displaced a#5 on 2027-01-04 matches no lock"]
+    raw["displaced"] = [{**lock, "date": "2027-01-13", "reason": "?"}]  # not the lock's date
+    assert "displaced a#0 on 2027-01-13 does not match its lock" in _rule8(data, raw)
+    raw["displaced"] = [{**lock, "reason": "?"}]  # the plan keeps it
+    assert _rule8(data, raw) == ["locked session a#0 is kept but listed as displaced"]
+
+
+def test_rule8_validator_accepts_a_lock_that_became_unusable() -> None:
+    data, lock, raw = _locked_plan()
+    data["equipment"][0]["unavailable"] = [{"from": "2027-01-14", "to": "2027-01-14"}]
+    raw["sessions"][0]["date"] = "2027-01-13"
+    raw["displaced"] = [{**lock, "reason": "dry-1 is unavailable on 2027-01-14"}]
+    assert _rule8(data, raw) == []
+
+
 @pytest.mark.parametrize("field,value", [("served_value", 1), ("container_km", 99.0)])
 def test_metrics_are_recomputed(field: str, value: Any) -> None:
     data = world(requests=[request("a")])
