@@ -66,7 +66,9 @@ class LockCheck:
             if key in rows:
                 self.bad("8", f"locked session {d.request}#{d.index} is displaced twice")
             elif key in locks and row != locks[key]:
-                self.bad("8", f"displaced {d.request}#{d.index} on {d.date} does not match its lock")
+                self.bad(
+                    "8", f"displaced {d.request}#{d.index} on {d.date} does not match its lock"
+                )
             elif key not in locks and not self.possible(row):
                 self.bad("8", f"displaced {d.request}#{d.index} on {d.date} matches no lock")
             else:
@@ -122,9 +124,7 @@ class LockCheck:
             return "no site where the resource can hold it"
         if lock.staff is not None:
             return self.staff_unusable(self.staff[lock.staff], r, day)
-        if self.sc.staff is not None and all(
-            self.staff_unusable(p, r, day) for p in self.sc.staff
-        ):
+        if self.sc.staff is not None and all(self.staff_unusable(p, r, day) for p in self.sc.staff):
             return "no instructor can teach it that day"
         return None
 

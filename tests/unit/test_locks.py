@@ -57,8 +57,7 @@ def test_two_locks_of_one_request_on_one_date() -> None:
     )
     result, displaced = planned(data)
     assert displaced == {
-        "a#1": "clashes with locked session a#0: two sessions of one request on 2027-01-05 "
-        "(rule 4)"
+        "a#1": "clashes with locked session a#0: two sessions of one request on 2027-01-05 (rule 4)"
     }
     assert kept(result, "a", "2027-01-05") and len(result.sessions) == 2  # still served
 
