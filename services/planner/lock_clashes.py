@@ -57,7 +57,10 @@ class LockSpot:
     sites: tuple[str, ...]  # one for a fixed unit or a pinned container
 
 
-def keep_compatible(inst: Instance, spots: Sequence[LockSpot]) -> tuple[list[int], dict[int, str]]:
+Why = tuple[str, list[int]]  # the reason, and the kept locks it names
+
+
+def keep_compatible(inst: Instance, spots: Sequence[LockSpot]) -> tuple[list[int], dict[int, Why]]:
     """Indices of ``spots`` to keep, and for each other index why it cannot stay."""
     pairs = _pair_clashes(inst, spots)
     caps = _weekly_caps(inst, spots)
@@ -66,11 +69,14 @@ def keep_compatible(inst: Instance, spots: Sequence[LockSpot]) -> tuple[list[int
     for i in range(len(spots)):
         if i not in keep and _why(inst, spots, i, keep, pairs, caps) is None:
             keep.add(i)
-    why = {i: _why(inst, spots, i, keep, pairs, caps) or "" for i in range(len(spots))}
-    displaced = {i: text for i, text in why.items() if i not in keep}
-    for i, text in _too_many_moves(inst, spots, keep).items():
+    displaced: dict[int, Why] = {}
+    for i in range(len(spots)):
+        why = None if i in keep else _why(inst, spots, i, keep, pairs, caps)
+        if why is not None:
+            displaced[i] = why
+    for i, why in _too_many_moves(inst, spots, keep).items():
         keep.discard(i)
-        displaced[i] = text
+        displaced[i] = why
     return sorted(keep), displaced
 
 
@@ -239,24 +245,24 @@ def _why(
     keep: set[int],
     pairs: dict[tuple[int, int], str],
     caps: list[tuple[list[int], int, str]],
-) -> str | None:
+) -> Why | None:
     """Why lock ``i`` cannot join the kept locks (None: it can)."""
     for j in sorted(keep):
         text = pairs.get((min(i, j), max(i, j)))
         if text is not None and j != i:
-            return f"clashes with locked session {_label(inst, spots[j])}: {text}"
+            return f"clashes with locked session {_label(inst, spots[j])}: {text}", [j]
     for members, cap, text in caps:
         if i in members:
             others = [j for j in members if j in keep and j != i]
             if len(others) >= cap:
                 names = ", ".join(_label(inst, spots[j]) for j in others)
-                return f"{text} and the locked sessions {names} already take them (rule 7)"
+                return f"{text} and the locked sessions {names} already take them (rule 7)", others
     return None
 
 
-def _too_many_moves(inst: Instance, spots: Sequence[LockSpot], keep: set[int]) -> dict[int, str]:
+def _too_many_moves(inst: Instance, spots: Sequence[LockSpot], keep: set[int]) -> dict[int, Why]:
     """Kept container locks beyond ``max_moves`` site changes (latest displaced)."""
-    out: dict[int, str] = {}
+    out: dict[int, Why] = {}
     for b, box in enumerate(inst.boxes):
         if box.max_moves is None:
             continue
@@ -264,19 +270,20 @@ def _too_many_moves(inst: Instance, spots: Sequence[LockSpot], keep: set[int]) -
             (i for i in keep if spots[i].kind == CONTAINER and spots[i].resource == b),
             key=lambda i: (spots[i].day, spots[i].slot),
         )
-        here, moves = box.start_site, 0
+        here, moves, before = box.start_site, 0, list[int]()
         for i in pinned:
             if len(spots[i].sites) != 1:
                 continue  # the model picks its site
             site = spots[i].sites[0]
-            if site == here:
-                continue
-            if moves == box.max_moves:
+            if site != here and moves == box.max_moves:
                 out[i] = (
                     f"{box.id} may move {box.max_moves} time(s) in the horizon and the "
                     f"locked sessions before {inst.days[spots[i].day]} already need "
-                    f"{moves} (rule 6)"
+                    f"{moves} (rule 6)",
+                    list(before),
                 )
                 continue
-            moves, here = moves + 1, site
+            if site != here:
+                moves, here = moves + 1, site
+            before.append(i)
     return out

@@ -55,6 +55,9 @@ class KeptLock:
 class DisplacedLock:
     lock: LockedSession
     reason: str
+    # (request, index) of the kept locks it clashes with: if they are not kept in
+    # the end, the reason is no longer true and is worded again (fill_in.py)
+    partners: tuple[tuple[str, int], ...] = ()
 
 
 def check_locks(inst: Instance) -> tuple[list[KeptLock], list[DisplacedLock]]:
@@ -63,7 +66,7 @@ def check_locks(inst: Instance) -> tuple[list[KeptLock], list[DisplacedLock]]:
     why: dict[int, str] = {}
     position: dict[int, int] = {}  # alone index -> lock number
     for n, lock in enumerate(inst.scenario.locked):
-        result = _check_one(inst, lock)
+        result = usable_alone(inst, lock)
         if isinstance(result, str):
             why[n] = result
         else:
@@ -74,14 +77,20 @@ def check_locks(inst: Instance) -> tuple[list[KeptLock], list[DisplacedLock]]:
         for k, sites in alone
     ]
     keep, clashes = keep_compatible(inst, spots)
-    for i, text in clashes.items():
+    partners: dict[int, tuple[tuple[str, int], ...]] = {}
+    for i, (text, others) in clashes.items():
         why[position[i]] = text
+        partners[position[i]] = tuple(
+            (inst.requests[spots[j].request].id, spots[j].index) for j in others
+        )
     kept = [alone[i][0] for i in keep]
-    displaced = [DisplacedLock(inst.scenario.locked[n], why[n]) for n in sorted(why)]
+    displaced = [
+        DisplacedLock(inst.scenario.locked[n], why[n], partners.get(n, ())) for n in sorted(why)
+    ]
     return kept, displaced
 
 
-def _check_one(inst: Instance, lock: LockedSession) -> tuple[KeptLock, tuple[str, ...]] | str:
+def usable_alone(inst: Instance, lock: LockedSession) -> tuple[KeptLock, tuple[str, ...]] | str:
     """The lock and the sites it may be held at, or why it breaks a rule on its own."""
     sc = inst.scenario
     r = inst.request_index[lock.request]
