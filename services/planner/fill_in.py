@@ -108,6 +108,81 @@ def where_of(inst: Instance, moves: Sequence[Move]) -> list[list[str | None]]:
     return out
 
 
+def reconcile(
+    inst: Instance,
+    plan: list[Booking],
+    moves: Sequence[Move],
+    kept: list[KeptLock],
+    displaced: list[DisplacedLock],
+) -> tuple[list[KeptLock], list[DisplacedLock]]:
+    """Kept locks of served requests that the plan does not hold become displaced,
+    with what holds them (the FCFS baseline keeps containers still, so it serves
+    such a request without its container lock)."""
+    served = served_requests(plan, inst)
+    here = {(b.request, b.kind, b.resource, b.day, b.slot, b.site) for b in plan}
+    kept, displaced = _held_anyway(inst, plan, kept, displaced)
+    missing = [
+        k
+        for k in kept
+        if k.request in served
+        and not any(
+            key[:5] == (k.request, k.kind, k.resource, k.day, k.slot)
+            and (k.site is None or key[5] == k.site)
+            for key in here
+        )
+    ]
+    if not missing:
+        return kept, displaced
+    held = {(k.request, k.day, k.slot) for k in kept if k not in missing}
+    final = FinalPlan(inst, plan, where_of(inst, moves), held)
+    out = list(displaced)
+    for k in missing:
+        checked = usable_alone(inst, k.lock)
+        sites = checked[1] if not isinstance(checked, str) else ()
+        why = _blocker(final, k, sites) if sites else "it no longer fits"
+        out.append(
+            DisplacedLock(k.lock, f"the request is served, but not with this session: {why}")
+        )
+    return [k for k in kept if k not in missing], out
+
+
+def _held_anyway(
+    inst: Instance, plan: list[Booking], kept: list[KeptLock], displaced: list[DisplacedLock]
+) -> tuple[list[KeptLock], list[DisplacedLock]]:
+    """A displaced lock the plan happens to hold exactly is kept after all (a
+    greedy can place a request on the very slot a clashing lock held)."""
+    taken = {(k.unit, k.day, k.slot) for k in kept}
+    out = []
+    for d in displaced:
+        checked = usable_alone(inst, d.lock)
+        if isinstance(checked, str):
+            out.append(d)
+            continue
+        lock, sites = checked
+        match = next(
+            (
+                b
+                for b in plan
+                if (b.request, b.kind, b.resource, b.day, b.slot)
+                == (lock.request, lock.kind, lock.resource, lock.day, lock.slot)
+                and b.site in sites
+                and (lock.site is None or b.site == lock.site)
+                and (lock.staff is None or b.staff == lock.staff)
+                and (lock.unit, lock.day, lock.slot) not in taken
+                and not any(
+                    k.request == b.request and (k.day, k.slot) == (b.day, b.slot) for k in kept
+                )
+            ),
+            None,
+        )
+        if match is None:
+            out.append(d)
+        else:
+            taken.add((lock.unit, lock.day, lock.slot))
+            kept = [*kept, lock]
+    return kept, out
+
+
 def complete_plan(
     inst: Instance,
     plan: list[Booking],

@@ -9,7 +9,7 @@ from schemas.scenario import LockedSession
 from schemas.schedule import Displaced
 from services.planner import finalize
 from services.planner.fairness import fairness_figures, site_shares
-from services.planner.fill_in import FinalPlan, complete_plan, where_of
+from services.planner.fill_in import FinalPlan, complete_plan, reconcile, where_of
 from services.planner.greedy import served_requests
 from services.planner.instance import Instance
 from services.planner.ledger import Booking
@@ -57,6 +57,7 @@ def assemble_result(
     if not teachers:
         teachers = teachers_of(inst, plan)
     finalize.hand_out_staff(inst, plan, teachers, kept)
+    kept, displaced = reconcile(inst, plan, moves, kept, displaced)
     fcfs = status == "FCFS"
     if fill_in is None:
         fill_in = bound is not None and not fcfs

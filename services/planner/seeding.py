@@ -36,20 +36,21 @@ def constructive_plan(
     ledger = Ledger(inst)
     seeded: list[Booking] = []
     skip: set[int] = set()
+    away: set[int] = set()  # ids of container locks the still containers cannot hold
     for lock in kept:
         if lock.kind != CONTAINER:
             continue
         if where is not None:
-            box_away = lock.site is None or where[lock.resource][lock.day] != lock.site
-        else:
-            box_away = lock.site not in (
-                None,
-                inst.boxes[lock.resource].start_site,
-            ) or not _start_ok(inst, lock)
-        if box_away:
-            skip.add(lock.request)
+            if lock.site is None or where[lock.resource][lock.day] != lock.site:
+                skip.add(lock.request)
+        elif lock.site not in (None, inst.boxes[lock.resource].start_site) or not _start_ok(
+            inst, lock
+        ):
+            # containers stay still here: this lock is not kept, the rest of its
+            # request is (the FCFS baseline is a plan too, and keeps what it can)
+            away.add(id(lock))
     for lock in sorted(kept, key=lambda k: k.staff is None):
-        if lock.request in skip:
+        if lock.request in skip or id(lock) in away:
             continue
         if lock.kind == FIXED:
             site = inst.pools[lock.resource].site
@@ -160,8 +161,30 @@ def plan_value(inst: Instance, plan: Sequence[Booking]) -> int:
 
 
 def plan_objective(inst: Instance, plan: Sequence[Booking], kept: Sequence[KeptLock]) -> int:
+    """Served value, plus the lock bonus for each locked request served with all its
+    kept locks in place (as the model counts it: a plan that serves a locked
+    request without its lock - the baseline keeps containers still - has no bonus)."""
+    here = {(b.request, b.kind, b.resource, b.day, b.slot, b.site) for b in plan}
     locked = {k.request for k in kept}
+    missing = {
+        k.request
+        for k in kept
+        if not any(
+            (k.request, k.kind, k.resource, k.day, k.slot, site) in here
+            for site in _sites_of(inst, k)
+        )
+    }
     bonus = lock_bonus(inst)
     return sum(
-        inst.requests[r].value + (bonus if r in locked else 0) for r in served_requests(plan, inst)
+        inst.requests[r].value + (bonus if r in locked - missing else 0)
+        for r in served_requests(plan, inst)
     )
+
+
+def _sites_of(inst: Instance, k: KeptLock) -> list[str]:
+    if k.site is not None:
+        return [k.site]
+    return [
+        inst.boxes[k.resource].start_site,
+        *inst.pads_by_region.get(inst.boxes[k.resource].region, []),
+    ]

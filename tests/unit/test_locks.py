@@ -187,3 +187,29 @@ def test_the_seed_books_a_named_instructor_before_picking_one() -> None:
     assert [(inst.requests[b.request].id, b.staff) for b in seed] == [("b", 0)]
     result = solve(scenario, FAST)
     assert [str(v) for v in validate(scenario, result.to_schedule("t"))] == []
+
+
+def test_the_fcfs_baseline_keeps_the_locks_it_can() -> None:
+    """Containers stay still in FCFS: a lock needing a move is displaced with that
+    cause, and the request keeps its other lock (it used to be left out whole)."""
+    data = world(
+        containers=[container()],
+        requests=[request("q", sessions=2, max_travel_minutes=200)],
+        locked=[
+            lock("q", "2027-01-05"),
+            {**lock("q", "2027-01-12", resource="box-1", site="far"), "index": 1},
+        ],
+    )
+    scenario = parse(data)
+    fcfs = solve(scenario, SolveParams(time_limit=1, workers=1, baseline_only=True))
+    assert [str(v) for v in validate(scenario, fcfs.to_schedule("t"))] == []
+    assert kept(fcfs, "q", "2027-01-05") and len(fcfs.sessions) == 2
+    assert [(d.index, d.reason) for d in fcfs.displaced] == [
+        (
+            1,
+            "the request is served, but not with this session: box-1 stands elsewhere or is "
+            "moving on 2027-01-12",
+        )
+    ]
+    result, displaced = planned(data)  # the optimiser moves the container and keeps both
+    assert displaced == {} and kept(result, "q", "2027-01-12")
