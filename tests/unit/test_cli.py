@@ -140,6 +140,26 @@ def test_explain_says_where_a_served_request_goes(
     assert f"{session['date']} {session['slot']} at {session['site']}" in out
 
 
+def test_explain_says_why_a_request_is_not_served(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.builders import request, world
+
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(requests=[request(f"r{i}", priority=1 + i, **day) for i in range(3)])
+    scenario, plan = tmp_path / "s.json", tmp_path / "plan.json"
+    scenario.write_text(json.dumps(data), "utf-8")
+    assert _run(capsys, "solve", str(scenario), "-o", str(plan), "--time-limit", "2")[0] == 0
+    code, out, _ = _run(capsys, "explain", str(plan), "r0")
+    assert code == 0
+    assert out.splitlines() == [
+        "r0: not served (not-optimised)",
+        "  could be served alone, but not beside the requests this plan serves (they are "
+        "worth more together, or the solver ran out of time): only 0 date(s) stay free for "
+        "it, 1 needed; its usable slots are taken by r1, r2",
+    ]
+
+
 def test_explain_an_unknown_request_is_one_error_line(
     solved: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
