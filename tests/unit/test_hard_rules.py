@@ -583,3 +583,25 @@ def test_rule6_unavailable_pad_takes_no_container() -> None:
         "2027-01-06",
     )
     assert "6" in {v.rule for v in validate(parse(data), schedule(raw))}
+
+
+def test_rule6_a_container_never_returns_to_a_start_site_without_pad() -> None:
+    """It stands at its start site when the horizon opens, later only at pads."""
+    sites = world()["sites"]
+    for s in sites:
+        if s["id"] == "depot":
+            s["container_pad"] = False
+    data = world(
+        sites=sites,
+        equipment=[],
+        containers=[container()],
+        horizon={"start": "2027-01-04", "end": "2027-01-29"},
+        requests=[
+            request("f", site="far", max_travel_minutes=20, latest="2027-01-12"),
+            request(
+                "d", site="hub", max_travel_minutes=5, earliest="2027-01-25", latest="2027-01-29"
+            ),
+        ],
+    )
+    _, sch = plan(data)  # validates (it used to send box-1 back to the depot for d)
+    assert [m.to for m in sch.container_moves if m.to == "depot"] == []
