@@ -9,9 +9,11 @@ duplicates, locks that must point at real things) live in
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import json
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from schemas.common import (
     LABEL,
@@ -26,6 +28,7 @@ from schemas.common import (
 )
 
 SCENARIO_FORMAT = "hubplan-scenario/1"
+LOCAL_ZONE = ZoneInfo("Europe/Oslo")  # the spec's times are Norwegian local time
 SiteKind = Literal["school", "hub", "fagskole", "depot"]
 
 
@@ -126,7 +129,16 @@ class Request(Strict):
     latest: Date
     max_travel_minutes: float = Field(ge=0, le=1440, description="At most 1440 (a day).")
     priority: int = Field(ge=1, le=1000)
-    submitted_at: dt.datetime
+    submitted_at: dt.datetime = Field(
+        description="When the request came in; a timestamp without an offset is "
+        "Europe/Oslo local time, like every time in the spec.",
+    )
+
+    @field_validator("submitted_at")
+    @classmethod
+    def _local_when_naive(cls, value: dt.datetime) -> dt.datetime:
+        # read as the machine's zone, FCFS order would depend on where it runs
+        return value.replace(tzinfo=LOCAL_ZONE) if value.tzinfo is None else value
 
     @model_validator(mode="after")
     def _window(self) -> Request:
@@ -186,6 +198,84 @@ class Scenario(Catalogue):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    # When a part fails on its own, the cross checks above never run; the
+    # loaders still report unknown ids, so one pass names every problem (an
+    # unknown site once hid behind the same request's inverted window).
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, **kwargs: Any
+    ) -> Scenario:
+        try:
+            return super().model_validate_json(json_data, **kwargs)
+        except ValidationError as exc:
+            try:
+                raw = json.loads(json_data)
+            except ValueError:
+                raise exc from None
+            raise _with_references(exc, raw) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Scenario:
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise _with_references(exc, obj) from None
+
+
+def _with_references(exc: ValidationError, raw: Any) -> ValidationError:
+    """``exc`` plus the unknown ids of ``raw`` when the cross checks did not run."""
+    errors = exc.errors()
+    if not isinstance(raw, dict) or not all(e["loc"] for e in errors):
+        return exc  # the cross checks ran: they report at the root
+    missing = _unknown_references(raw)
+    if not missing:
+        return exc
+    line_errors: list[Any] = [
+        {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+        for e in errors
+    ]
+    problem = ValueError("\n".join(missing))
+    line_errors.append({"type": "value_error", "loc": (), "input": raw, "ctx": {"error": problem}})
+    return ValidationError.from_exception_data(exc.title, line_errors)
+
+
+# (list, field, list it refers to, what the message calls it)
+_REFERENCES = (
+    ("sites", "calendar", "calendars", "calendar"),
+    ("equipment", "site", "sites", "site"),
+    ("containers", "start_site", "sites", "site"),
+    ("staff", "home_site", "sites", "site"),
+    ("requests", "site", "sites", "site"),
+    ("locked", "request", "requests", "request"),
+    ("locked", "slot", "slots", "slot"),
+    ("locked", "staff", "staff", "instructor"),
+    ("locked", "site", "sites", "site"),
+)
+
+
+def _unknown_references(data: dict[str, Any]) -> list[str]:
+    """Ids the raw scenario refers to but does not define (``path: message``)."""
+
+    def items(key: str) -> list[Any]:
+        value = data.get(key)
+        if isinstance(value, dict):  # calendars: keyed by id
+            return [{"id": k} for k in value]
+        return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+
+    out = []
+    for key, field, target, what in _REFERENCES:
+        known = {x.get("id") for x in items(target)}
+        for i, item in enumerate(data.get(key) or []):
+            ref = item.get(field) if isinstance(item, dict) else None
+            if isinstance(ref, str) and ref not in known:
+                out.append(f"{key}[{i}].{field}: unknown {what} '{ref}'")
+    resources = {x.get("id") for x in items("equipment") + items("containers")}
+    for i, item in enumerate(data.get("locked") or []):
+        ref = item.get("resource") if isinstance(item, dict) else None
+        if isinstance(ref, str) and ref not in resources:
+            out.append(f"locked[{i}].resource: unknown resource '{ref}'")
+    return out
 
 
 def _duplicates(kind: str, ids: list[str]) -> list[str]:
@@ -300,4 +390,24 @@ def _lock_problems(s: Scenario) -> list[str]:
             out.append(f"locked[{i}].resource: unknown resource '{lock.resource}'")
         if lock.staff is not None and lock.staff not in staff:
             out.append(f"locked[{i}].staff: unknown instructor '{lock.staff}'")
+        if lock.site is not None:
+            out += _lock_site_problems(s, i, lock)
     return out
+
+
+def _lock_site_problems(s: Scenario, i: int, lock: LockedSession) -> list[str]:
+    """A lock's ``site`` must be where its resource can hold a session (rules 5, 6)."""
+    sites = {x.id: x for x in s.sites}
+    site = sites.get(lock.site or "")
+    if site is None:
+        return [f"locked[{i}].site: unknown site '{lock.site}'"]
+    unit = next((e for e in s.equipment if e.id == lock.resource), None)
+    if unit is not None and unit.site != site.id:
+        return [f"locked[{i}].site: '{site.id}', but unit {unit.id} stands at '{unit.site}'"]
+    box = next((c for c in s.containers if c.id == lock.resource), None)
+    if box is not None and site.id != box.start_site and not site.container_pad:
+        return [
+            f"locked[{i}].site: '{site.id}' has no container pad (container {box.id} "
+            f"stands at its start site '{box.start_site}' or at a pad)"
+        ]
+    return []

@@ -117,6 +117,16 @@ def cmd_solve(args: argparse.Namespace) -> int:
     finally:
         line.stop()
     schedule = result.to_schedule(_name(scenario, args.scenario))
+    # a net under the planner: a plan that breaks a hard rule is never written
+    problems = validate(scenario, schedule)
+    if problems:
+        for v in problems:
+            out.print(f"[red]x[/] {v}", highlight=False)
+        out.print(
+            f"the planner produced a plan with {len(problems)} violation(s); "
+            f"nothing written to {args.output} (this is a bug: please report it)"
+        )
+        return 1
     write(args.output, schedule)
     out.print(summary_table(scenario, result))
     out.print(reasons_table(schedule.unserved))

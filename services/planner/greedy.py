@@ -175,3 +175,12 @@ def served_requests(plan: Iterable[Booking], inst: Instance) -> set[int]:
     for b in plan:
         count[b.request] += 1
     return {r for r, n in count.items() if n >= inst.requests[r].sessions}
+
+
+def max_spaced(dates: Iterable[dt.date], spacing: int) -> int:
+    """Most dates that can be picked at least ``spacing`` days apart (earliest first)."""
+    count, last = 0, None
+    for d in sorted(set(dates)):
+        if last is None or (d - last).days >= spacing:
+            count, last = count + 1, d
+    return count

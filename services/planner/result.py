@@ -9,6 +9,7 @@ from schemas.scenario import LockedSession
 from schemas.schedule import Displaced
 from services.planner import finalize
 from services.planner.fairness import fairness_figures, site_shares
+from services.planner.fill_in import FinalPlan, complete_plan, reconcile, where_of
 from services.planner.greedy import served_requests
 from services.planner.instance import Instance
 from services.planner.ledger import Booking
@@ -42,19 +43,45 @@ def assemble_result(
     seed_value: int,
     seconds: float,
     first_plan: float,
+    *,
+    fill_in: bool | None = None,
 ) -> PlanResult:
+    """The result of a plan; ``fill_in`` completes it first (``fill_in.py``).
+
+    ``fill_in`` defaults to "this is the offline optimiser's plan": a bound is
+    given and the status is not the FCFS baseline. The baseline stays what it
+    is, and the repair leaves promotions to the background optimiser.
+    """
     served = served_requests(plan, inst)
     plan = [b for b in plan if b.request in served]
     if not teachers:
         teachers = teachers_of(inst, plan)
     finalize.hand_out_staff(inst, plan, teachers, kept)
+    kept, displaced = reconcile(inst, plan, moves, kept, displaced)
+    fcfs = status == "FCFS"
+    if fill_in is None:
+        fill_in = bound is not None and not fcfs
+    if fill_in:
+        plan, kept, displaced = complete_plan(inst, plan, moves, kept, displaced)
+        served = served_requests(plan, inst)
     finalize.name_units(inst, plan, kept)
     finalize.number_sessions(inst, plan, kept)
+    held = {(k.request, k.day, k.slot) for k in kept if k.request in served}
+    final = FinalPlan(inst, plan, where_of(inst, moves), held, filled=fill_in)
+    unserved = [
+        explain_unserved(inst, r, final=final, fcfs=fcfs)
+        for r in range(len(inst.requests))
+        if r not in served
+    ]
+    why = {u.request: u.detail for u in unserved}
     lost = [k for k in kept if k.request not in served]
     displaced_rows = [_displaced(d.lock, d.reason) for d in displaced] + [
-        _displaced(k.lock, "the request could no longer be served whole") for k in lost
+        _displaced(
+            k.lock,
+            f"the request could no longer be served whole: {why[inst.requests[k.request].id]}",
+        )
+        for k in lost
     ]
-    unserved = [explain_unserved(inst, r) for r in range(len(inst.requests)) if r not in served]
     pupil_travel = sum(b.travel for b in plan if inst.requests[b.request].audience == "pupils")
     crowded = {inst.request_index[u.request] for u in unserved if u.reason == "not-optimised"}
     shares = site_shares(inst, served | crowded, served)

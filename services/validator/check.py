@@ -13,6 +13,7 @@ from schemas.scenario import Container as ScenarioContainer
 from schemas.scenario import Scenario
 from schemas.schedule import ContainerMove, Schedule, Session
 from services.validator.geo import Distances, WorkCalendar
+from services.validator.locks import LockCheck
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class _Checker:
             self.session(s, positions)
         self.per_resource_and_request()
         self.instructors()
-        self.locks()
+        self.locks(positions)
         self.metrics()
         return self.out
 
@@ -290,22 +291,8 @@ class _Checker:
             self.bad("7", f"{pid} cannot drive {a.site}->{b.site} in {gap} min on {day}")
 
     # rule 8 ------------------------------------------------------------
-    def locks(self) -> None:
-        have = {(s.request, s.index): s for s in self.plan.sessions}
-        gone = {(d.request, d.index) for d in self.plan.displaced}
-        for lock in self.sc.locked:
-            s = have.get((lock.request, lock.index))
-            same = (
-                s is not None
-                and (s.date, s.slot, s.resource) == (lock.date, lock.slot, lock.resource)
-                and (lock.staff is None or s.staff == lock.staff)
-                and (lock.site is None or s.site == lock.site)
-            )
-            if not same and (lock.request, lock.index) not in gone:
-                self.bad(
-                    "8",
-                    f"locked session {lock.request}#{lock.index} changed and is not listed as displaced",
-                )
+    def locks(self, positions: dict[str, dict[dt.date, str | None]]) -> None:
+        LockCheck(self.sc, self.plan, positions, self.geo, self.cal, self.bad).run()
 
     def metrics(self) -> None:
         served = {s.request for s in self.plan.sessions}

@@ -85,6 +85,52 @@ def test_validate_lists_violations_and_exits_1(
     assert first["request"] in out
 
 
+def test_solve_of_locks_that_clash_writes_a_valid_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two locks for one instructor over her weekly cap: one is displaced with the
+    reason (solve used to write a plan breaking rule 7 and exit 0)."""
+    from tests.builders import request, world
+
+    staff = {"home_site": "hub", "types": ["dry-room"], "parts": ["day"]}
+    lock = {"index": 0, "slot": "am", "resource": "dry-1", "staff": "ola"}
+    data = world(
+        staff=[{"id": "ola", **staff, "max_sessions_per_week": 1}],
+        requests=[request("a"), request("b")],
+        locked=[
+            {"request": "a", "date": "2027-01-05", **lock},
+            {"request": "b", "date": "2027-01-06", **lock},
+        ],
+    )
+    scenario, plan = tmp_path / "cap.json", tmp_path / "plan.json"
+    scenario.write_text(json.dumps(data), "utf-8")
+    code, _, _ = _run(capsys, "solve", str(scenario), "-o", str(plan), "--time-limit", "2")
+    assert code == 0
+    assert _run(capsys, "validate", str(scenario), str(plan))[0] == 0
+    (displaced,) = json.loads(plan.read_text("utf-8"))["displaced"]
+    assert displaced["request"] == "b" and "week 2027-W01" in displaced["reason"]
+
+
+def test_solve_never_writes_a_plan_that_breaks_a_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The net under the planner: a result the validator rejects is reported, not written."""
+    from services.cli import plan_commands
+    from services.planner.solve import solve
+
+    def broken(*args: object, **kwargs: object) -> object:
+        result = solve(*args, **kwargs)  # type: ignore[arg-type]
+        result.sessions.append(result.sessions[0])  # the same unit twice in one slot
+        return result
+
+    monkeypatch.setattr(plan_commands, "solve", broken)
+    plan = tmp_path / "plan.json"
+    code, out, _ = _run(capsys, "solve", str(EXAMPLE), "-o", str(plan), "--time-limit", "1")
+    assert code == 1
+    assert "rule 4" in out and "nothing written" in out
+    assert not plan.exists()
+
+
 def test_explain_says_where_a_served_request_goes(
     solved: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -93,6 +139,26 @@ def test_explain_says_where_a_served_request_goes(
     assert code == 0
     assert out.startswith(f"{session['request']}: served with")
     assert f"{session['date']} {session['slot']} at {session['site']}" in out
+
+
+def test_explain_says_why_a_request_is_not_served(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.builders import request, world
+
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(requests=[request(f"r{i}", priority=1 + i, **day) for i in range(3)])
+    scenario, plan = tmp_path / "s.json", tmp_path / "plan.json"
+    scenario.write_text(json.dumps(data), "utf-8")
+    assert _run(capsys, "solve", str(scenario), "-o", str(plan), "--time-limit", "2")[0] == 0
+    code, out, _ = _run(capsys, "explain", str(plan), "r0")
+    assert code == 0
+    assert out.splitlines() == [
+        "r0: not served (not-optimised)",
+        "  could be served alone, but not beside the requests this plan serves (they are "
+        "worth more together, or the solver ran out of time): only 0 date(s) stay free for "
+        "it, 1 needed; its usable slots are taken by r1, r2",
+    ]
 
 
 def test_explain_an_unknown_request_is_one_error_line(

@@ -343,6 +343,180 @@ def test_rule8_validator_rejects_moved_lock() -> None:
     assert "8" in rules_broken(data, sch, date="2027-01-13")
 
 
+def _locked_plan() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    lock = {"request": "a", "index": 0, "date": "2027-01-14", "slot": "pm", "resource": "dry-1"}
+    data = world(requests=[request("a")], locked=[lock])
+    _, sch = plan(data)
+    return data, lock, sch.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _rule8(data: dict[str, Any], raw: dict[str, Any]) -> list[str]:
+    return [v.message for v in validate(parse(data), schedule(raw)) if v.rule == "8"]
+
+
+def test_rule8_validator_rejects_a_displacement_without_cause() -> None:
+    """Nothing stops the lock being kept: 'displaced' is no excuse for moving it."""
+    data, lock, raw = _locked_plan()
+    raw["sessions"][0]["date"] = "2027-01-05"
+    raw["displaced"] = [{**lock, "reason": "felt like it"}]
+    assert _rule8(data, raw) == [
+        "locked session a#0 is displaced ('felt like it') but could have been kept: "
+        "moving a#0 from 2027-01-05 onto it breaks no rule"
+    ]
+    # dropping the request does not help: it fits whole with the lock in place
+    raw["sessions"], raw["unserved"] = (
+        [],
+        [{"request": "a", "reason": "no-capacity", "detail": "x"}],
+    )
+    raw["metrics"]["served_value"] = 0
+    assert _rule8(data, raw) == [
+        "locked session a#0 is displaced ('felt like it') but could have been kept: "
+        "a fits whole beside this plan: 2027-01-14 pm dry-1"
+    ]
+
+
+def test_rule8_validator_rejects_rows_that_are_no_lock() -> None:
+    data, lock, raw = _locked_plan()
+    raw["displaced"] = [
+        {
+            "request": "a",
+            "index": 5,
+            "date": "2027-01-04",
+            "slot": "am",
+            "resource": "x",
+            "reason": "?",
+        }
+    ]
+    assert _rule8(data, raw) == ["displaced a#5 on 2027-01-04 matches no lock"]
+    raw["displaced"] = [{**lock, "date": "2027-01-13", "reason": "?"}]  # not the lock's date
+    assert "displaced a#0 on 2027-01-13 does not match its lock" in _rule8(data, raw)
+    raw["displaced"] = [{**lock, "reason": "?"}]  # the plan keeps it
+    assert _rule8(data, raw) == ["locked session a#0 is kept but listed as displaced"]
+
+
+def test_rule8_validator_accepts_a_lock_that_became_unusable() -> None:
+    data, lock, raw = _locked_plan()
+    data["equipment"][0]["unavailable"] = [{"from": "2027-01-14", "to": "2027-01-14"}]
+    raw["sessions"][0]["date"] = "2027-01-13"
+    raw["displaced"] = [{**lock, "reason": "dry-1 is unavailable on 2027-01-14"}]
+    assert _rule8(data, raw) == []
+
+
+# one reject test per validator branch ----------------------------------------------
+def _found(data: dict[str, Any], raw: dict[str, Any]) -> set[str]:
+    return {str(v) for v in validate(parse(data), schedule(raw))}
+
+
+def _raw(data: dict[str, Any]) -> dict[str, Any]:
+    _, sch = plan(data)
+    return sch.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def test_validator_rejects_pupils_on_a_day_their_own_school_is_closed() -> None:
+    """The school's calendar alone: the hub (where the session is) is open."""
+    sites = world()["sites"]
+    for s in sites:
+        s["calendar"] = {"near": "near-cal"}.get(s["id"])
+    data = world(sites=sites, calendars={"near-cal": []}, requests=[request("a")])
+    raw = _raw(data)
+    day = raw["sessions"][0]["date"]
+    data["calendars"]["near-cal"] = [{"from": day, "to": day}]
+    tag = f"a#0 on {day} {raw['sessions'][0]['slot']}"
+    assert _found(data, raw) == {f"rule 1: {tag}: the pupils' school near is closed that day"}
+
+
+def test_validator_rejects_a_unit_that_lacks_the_part() -> None:
+    data = world(requests=[request("a", audience="adults", site="hub")])
+    raw = _raw(data)
+    data["equipment"][0]["parts"] = ["day"]
+    s = raw["sessions"][0]
+    assert _found(data, raw) == {
+        f"rule 2: a#0 on {s['date']} eve: dry-1 does not offer evening sessions"
+    }
+
+
+def test_validator_rejects_a_unit_of_another_type() -> None:
+    data = world(requests=[request("a")])
+    raw = _raw(data)
+    data["equipment"].append(
+        {"id": "plc-1", "type": "plc-rig", "site": "hub", "seats": 12, "parts": ["day"]}
+    )
+    s = raw["sessions"][0]
+    s["resource"] = "plc-1"
+    assert _found(data, raw) == {f"rule 3: a#0 on {s['date']} {s['slot']}: plc-1 is not a dry-room"}
+
+
+def test_validator_rejects_a_resource_of_another_region() -> None:
+    data = world(requests=[request("a")])
+    raw = _raw(data)
+    for s in data["sites"]:
+        if s["id"] == "hub":
+            s["region"] = "elsewhere"
+    s = raw["sessions"][0]
+    assert _found(data, raw) == {
+        f"rule 5: a#0 on {s['date']} {s['slot']}: resource region elsewhere is not the "
+        "request's region"
+    }
+
+
+def _moved() -> tuple[dict[str, Any], dict[str, Any]]:
+    data = world(
+        containers=[container()], requests=[request("f", site="far", max_travel_minutes=20)]
+    )
+    return data, _raw(data)
+
+
+def test_validator_rejects_more_moves_than_max_moves() -> None:
+    data, raw = _moved()
+    data["containers"][0]["max_moves"] = 0
+    assert "rule 6: box-1 moves 1 times, max_moves is 0" in _found(data, raw)
+
+
+def test_validator_rejects_a_move_to_a_site_without_pad() -> None:
+    data, raw = _moved()
+    for s in data["sites"]:
+        if s["id"] == "far":
+            s["container_pad"] = False
+    assert _found(data, raw) == {"rule 6: box-1 moves to far, which has no container pad"}
+
+
+def test_validator_rejects_a_move_on_a_non_working_day() -> None:
+    data, raw = _moved()
+    move = raw["container_moves"][0]
+    data["closed"] = [{"from": move["depart"], "to": move["depart"]}]
+    assert f"rule 6: box-1 departs on {move['depart']}, not a working day" in _found(data, raw)
+
+
+def test_validator_rejects_a_session_without_instructor() -> None:
+    data = _two_sites(None)
+    raw = _raw(data)
+    s = raw["sessions"][0]
+    del s["staff"]
+    assert _found(data, raw) == {
+        f"rule 7: {s['request']}#0 on {s['date']} {s['slot']}: no (known) instructor"
+    }
+
+
+def test_validator_rejects_an_unqualified_instructor() -> None:
+    data = _two_sites(None)
+    raw = _raw(data)
+    data["staff"][0]["types"] = ["dry-room"]
+    p = next(s for s in raw["sessions"] if s["request"] == "p")
+    assert _found(data, raw) == {
+        f"rule 7: p#0 on {p['date']} {p['slot']}: ola does not teach plc-rig (day)"
+    }
+
+
+def test_validator_rejects_an_instructor_in_two_sessions_at_once() -> None:
+    data = _two_sites(None)
+    raw = _raw(data)
+    for s in raw["sessions"]:
+        s["slot"] = "am"
+    assert "rule 7: ola teaches two overlapping sessions on 2027-01-05 (am, am)" in _found(
+        data, raw
+    )
+
+
 @pytest.mark.parametrize("field,value", [("served_value", 1), ("container_km", 99.0)])
 def test_metrics_are_recomputed(field: str, value: Any) -> None:
     data = world(requests=[request("a")])
@@ -443,3 +617,25 @@ def test_rule6_unavailable_pad_takes_no_container() -> None:
         "2027-01-06",
     )
     assert "6" in {v.rule for v in validate(parse(data), schedule(raw))}
+
+
+def test_rule6_a_container_never_returns_to_a_start_site_without_pad() -> None:
+    """It stands at its start site when the horizon opens, later only at pads."""
+    sites = world()["sites"]
+    for s in sites:
+        if s["id"] == "depot":
+            s["container_pad"] = False
+    data = world(
+        sites=sites,
+        equipment=[],
+        containers=[container()],
+        horizon={"start": "2027-01-04", "end": "2027-01-29"},
+        requests=[
+            request("f", site="far", max_travel_minutes=20, latest="2027-01-12"),
+            request(
+                "d", site="hub", max_travel_minutes=5, earliest="2027-01-25", latest="2027-01-29"
+            ),
+        ],
+    )
+    _, sch = plan(data)  # validates (it used to send box-1 back to the depot for d)
+    assert [m.to for m in sch.container_moves if m.to == "depot"] == []

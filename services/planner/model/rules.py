@@ -108,8 +108,8 @@ def _flow(
     if box.max_moves != 0:
         for p in pads:
             for q in pads:
-                if p == q:
-                    continue
+                if p == q or not inst.sites[q].container_pad:
+                    continue  # a start site without pad is left for good (rule 6)
                 span = move_span(inst.travel.truck_minutes(p, q), box.setup_days)
                 for depart in range(inst.first_day, horizon - span):
                     if depart + span in inst.pad_blocked[q]:
