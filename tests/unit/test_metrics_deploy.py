@@ -24,9 +24,10 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, enable_created_metrics, generate_latest
 
 from services.gateway.metrics import GatewayMetrics
+from services.logistics.metrics import LogisticsMetrics
 from services.scheduler.metrics import SchedulerMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +52,8 @@ BOUNDED = {
     "plan",
     "consumer",
     "topic",
+    "kind",  # logistics move events: planned, changed, cancelled
+    "partition",  # logistics: one per hubplan.plans partition
     "le",
 }
 
@@ -65,6 +68,7 @@ def families() -> dict[str, Any]:
     registry = CollectorRegistry()
     SchedulerMetrics(registry)
     GatewayMetrics(registry)
+    LogisticsMetrics(registry)
     return {f.name: f for f in registry.collect()}
 
 
@@ -143,6 +147,35 @@ def test_metric_names_follow_the_guide_and_labels_are_bounded() -> None:
         for label in m._labelnames
     }
     assert labels <= BOUNDED and not labels & {"request", "request_id", "id"}
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        SchedulerMetrics,
+        GatewayMetrics,
+        pytest.param(
+            LogisticsMetrics,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="services/logistics is being rewritten on another branch; it calls "
+                "disable_created_metrics() there (then drop this mark)",
+            ),
+        ),
+    ],
+)
+def test_no_service_exports_created_series(service: Any) -> None:
+    """prometheus_client adds ``<name>_created`` beside every counter and histogram
+    child unless told not to; each service's metrics turn that off themselves."""
+    enable_created_metrics()  # the library default, whatever an earlier test did
+    registry = CollectorRegistry()
+    metrics = service(registry)
+    for counter in ("decisions", "requests", "plans"):  # give each service a child
+        child = getattr(metrics, counter, None)
+        if child is not None and child._labelnames:
+            child.labels(*["x"] * len(child._labelnames)).inc()
+    text = generate_latest(registry).decode()
+    assert [line for line in text.splitlines() if "_created" in line] == []
 
 
 def test_grafana_provisioning_matches_the_dashboards() -> None:
