@@ -23,9 +23,10 @@ def build() -> Any:
     panels = [
         matrix(
             "Utilisation heatmap: hub × week",
-            "Booked / bookable sessions per hub for this ISO week (week1) and the three after it "
-            "(before the horizon starts: its first four weeks). Red from 95 %: no room for new "
-            "requests; the alert fires when both of the next two weeks are red.",
+            "Booked / bookable sessions per hub in the next 7 days (week1, from today: days "
+            "gone are not counted) and the three 7-day windows after it (before the horizon "
+            "starts: its first four weeks). Red from 95 %: no room for new requests; the alert "
+            "fires when both of the next two weeks are red for a type and part.",
             "percentunit",
             query(utilisation("hub, window", "week[1-4]"), instant=True),
             rows="hub",
