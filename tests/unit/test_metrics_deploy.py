@@ -14,6 +14,7 @@ promtool and a real Prometheus check the rest: tests/integration/test_observabil
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.resources
 import json
 import re
@@ -88,8 +89,29 @@ def exprs() -> list[str]:
     return found
 
 
+def sdk_pin() -> str:
+    """The grafana-foundation-sdk version pyproject.toml pins (epoch!grafana-version)."""
+    text = (ROOT / "pyproject.toml").read_text()
+    found = re.search(r'"grafana-foundation-sdk==([0-9]+![0-9.]+)"', text)
+    assert found, "pyproject.toml must pin grafana-foundation-sdk to one release"
+    return found.group(1)
+
+
+def test_the_grafana_sdk_is_pinned_to_the_grafana_compose_runs() -> None:
+    """The SDK is released once per Grafana version (``<build>!<grafana version>``);
+    its panel defaults follow that Grafana, so it must match the compose image."""
+    grafana = compose()["services"]["grafana"]["image"]
+    assert grafana.startswith("grafana/grafana:")
+    assert sdk_pin().split("!")[1] == grafana.split(":")[1]
+
+
 def test_dashboards_on_disk_are_what_the_code_builds() -> None:
     pytest.importorskip("grafana_foundation_sdk", reason="pip install grafana-foundation-sdk")
+    installed = importlib.metadata.version("grafana_foundation_sdk")
+    assert installed == sdk_pin(), (
+        f"grafana-foundation-sdk {installed} is installed, pyproject.toml pins {sdk_pin()}: "
+        "pip install -e '.[test]'"
+    )
     sys.path.insert(0, str(GRAFANA / "src"))
     try:
         import build  # deploy/grafana/src/build.py

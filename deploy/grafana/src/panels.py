@@ -86,7 +86,7 @@ def series(
         VizTooltipOptions().mode(common.TooltipDisplayMode.MULTI).sort(common.SortOrder.DESCENDING)
     )
     if len(steps) > 1:
-        dashed = common.GraphTresholdsStyleMode.DASHED  # (sic: the SDK's spelling)
+        dashed = common.GraphThresholdsStyleMode.DASHED
         panel = panel.thresholds_style(GraphThresholdsStyleConfig().mode(dashed))
     if stack:
         panel = panel.stacking(StackingConfig().mode(common.StackingMode.NORMAL))
