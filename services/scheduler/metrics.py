@@ -116,6 +116,11 @@ class SchedulerMetrics:
             "Configured CP-SAT time limit per run.",
             registry=r,
         )
+        self.workers_expected = Gauge(
+            "hubplan_scheduler_workers_expected",
+            "Scheduler workers the deployment runs (HUBPLAN_EXPECTED_WORKERS).",
+            registry=r,
+        )
         self.solver_gap = Gauge(
             "hubplan_solver_gap_ratio",
             "Relative gap of the last optimiser run.",

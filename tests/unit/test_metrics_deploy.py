@@ -282,3 +282,8 @@ def test_compose_references_resolve_and_mounted_paths_exist() -> None:
     dns = next(j for j in scrape["scrape_configs"] if j["job_name"] == "hubplan-scheduler")
     port = dns["dns_sd_configs"][0]["port"]
     assert services["scheduler"]["environment"]["HUBPLAN_METRICS_PORT"] == str(port)
+    # the replicas compose starts are the count the workers export for the
+    # 'workers missing' alert: one variable sets both
+    replicas = services["scheduler"]["deploy"]["replicas"]
+    assert replicas.startswith("${HUBPLAN_SCHEDULER_WORKERS")
+    assert services["scheduler"]["environment"]["HUBPLAN_EXPECTED_WORKERS"] == replicas
