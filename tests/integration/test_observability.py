@@ -37,8 +37,7 @@ from schemas.events import INTAKE
 from services.observability.prometheus import DEPLOY, PrometheusOptions, find_binary
 from services.scenarios.shipped import load_shipped
 from services.stack import Stack, StackConfig, default_tokens
-from tests.builders import container
-from tests.integration.helpers import regional_world, req
+from tests.integration.helpers import lab_requests, lab_world, req
 from tests.promql import label_values, selectors, substitute
 
 pytestmark = pytest.mark.integration
@@ -86,30 +85,13 @@ def renamed(raw: dict[str, Any], prefix: str) -> dict[str, Any]:
     return data
 
 
-def lab_world() -> dict[str, Any]:
-    """The builders' tiny world with a container lab at its depot."""
-    data = regional_world(LAB)
-    data["containers"] = [container(f"{LAB}-box", start_site=f"{LAB}-depot")]
-    return data
-
-
-def lab_requests() -> list[dict[str, Any]]:
-    """Two requests no fixed unit is close enough for, at two schools in two weeks:
-    the container goes depot -> far in week one, far -> near in week two."""
-    week = {"far": ("2027-01-04", "2027-01-08", 20), "near": ("2027-01-11", "2027-01-15", 10)}
-    return [
-        req(LAB, site, site=site, earliest=first, latest=last, max_travel_minutes=minutes)
-        for site, (first, last, minutes) in week.items()
-    ]
-
-
 def drive(stack: Stack, data: dict[str, Any], bootstrap: str, pause: float = 4.0) -> None:
     """Catalogues, the lab's requests, then the scenario's requests in two waves
     (so rates have a before and after)."""
     op = {"Authorization": f"Bearer {stack.token('operator')}"}
     with httpx.Client(base_url=stack.gateway_url, timeout=30) as http:
         regions: set[str] = set()
-        for catalogue in (data, lab_world()):
+        for catalogue in (data, lab_world(LAB)):
             r = http.put("/v1/catalogue", params={"requests": "false"}, json=catalogue, headers=op)
             assert r.status_code == 202, r.text
             regions |= set(r.json()["regions"])
@@ -129,7 +111,7 @@ def drive(stack: Stack, data: dict[str, Any], bootstrap: str, pause: float = 4.0
             ) < len(regions):
                 assert time.monotonic() < deadline, "Prometheus never scraped the idle regions"
                 time.sleep(0.5)
-        for body in lab_requests():  # waitlisted at first; the optimiser moves the container
+        for body in lab_requests(LAB):  # waitlisted at first; the optimiser moves the container
             assert http.post("/v1/requests", json=body, headers=op).status_code == 202
         requests = data["requests"]
         half = len(requests) // 2

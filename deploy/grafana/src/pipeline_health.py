@@ -139,7 +139,8 @@ def build() -> Any:
             "(HUBPLAN_OPTIMISER_TIME_LIMIT, hubplan_solver_time_limit_seconds): p95 over the "
             "rate window and mean since start. From the dashed line at 95 % a run counts as a "
             "time-limit hit. Hits are normal for large regions; hits that promote nothing are "
-            "not (next panel, and the alert).",
+            "not (next panel, and the alert). The p95 is interpolated inside histogram buckets "
+            "(1, 2, 5, 10 s ...), so near the limit it can read above 100 %; the mean is exact.",
             "percentunit",
             [
                 query(f"{quantile(0.95, solver, 'region')} / {LIMIT}", "p95 {{region}}"),
