@@ -148,6 +148,7 @@ class Stack:
             "HUBPLAN_METRICS_PORT": str(port),
             "HUBPLAN_SESSION_TIMEOUT": str(cfg.session_timeout),
             "HUBPLAN_APP_ID": cfg.app_id,
+            "HUBPLAN_EXPECTED_WORKERS": str(cfg.workers),  # fewer up: an alert
             "HUBPLAN_TANSU": "1" if getattr(self.broker, "kind", "kafka") == "tansu" else "0",
             **cfg.scheduler_env,
         }

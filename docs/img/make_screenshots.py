@@ -1,11 +1,14 @@
 """Make the Prometheus screenshots in docs/operations.md (a real browser, real data).
 
-    python docs/img/make_screenshots.py            # ~4 minutes; needs prometheus + chromium
+    python docs/img/make_screenshots.py            # ~6 minutes; needs prometheus + chromium
 
 Starts the stack with its local Prometheus (scraping every 2 s), streams the
 shipped Agder/Nordland scenario through the HTTP API in waves with some
-cancellations and a poison message, then lets headless Chromium photograph
-Prometheus' graph page for the key panels' queries.
+cancellations and a poison message, plus the tests' small "lab" region whose
+container lab the optimiser must move twice (tests/integration/helpers.py;
+the scenario alone gives about one move), stops the scheduler worker for a
+few seconds during the last wave (so consumer lag shows), then lets headless
+Chromium photograph Prometheus' graph page for the panels' queries.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import json
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,8 +35,10 @@ from schemas.events import INTAKE  # noqa: E402
 from services.observability.prometheus import PrometheusOptions  # noqa: E402
 from services.scenarios.shipped import load_shipped  # noqa: E402
 from services.stack import Stack, StackConfig, default_tokens  # noqa: E402
+from tests.integration.helpers import lab_requests, lab_world  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
+LAB = "lab"
 SHOTS = {  # file -> (PromQL, tab: 0 graph / 1 table); the dashboards' queries, all regions
     "prom-utilisation-hub-horizon.png": (
         'sum by (hub) (hubplan_slot_booked_sessions{window="horizon"}) / '
@@ -51,6 +57,24 @@ SHOTS = {  # file -> (PromQL, tab: 0 graph / 1 table); the dashboards' queries, 
     "prom-consumer-lag.png": ("max by (consumer, topic) (hubplan_consumer_lag_messages)", "0"),
     "prom-container-travel.png": (
         "sum by (container) (hubplan_planned_container_travel_meters) / 1000", "0"),
+    "prom-acceptance-rate.png": (
+        'sum(rate(hubplan_decisions_total{outcome="confirmed"}[1m])) / '
+        'sum(rate(hubplan_decisions_total{outcome=~"confirmed|waitlisted|rejected"}[1m]))', "0"),
+    "prom-day-vs-evening.png": (
+        'sum by (part) (hubplan_slot_booked_sessions{window="horizon"}) / '
+        '(sum by (part) (hubplan_slot_capacity_sessions{window="horizon"}) > 0)', "0"),
+    "prom-waitlist-by-school.png": (
+        "topk(15, sum by (school) (hubplan_waitlisted_requests))", "1"),
+    "prom-waitlist-by-programme.png": ("sum by (programme) (hubplan_waitlisted_requests)", "1"),
+    "prom-dead-letters.png": (
+        "sum by (reason) (increase(hubplan_deadletter_messages_total[1m]))", "0"),
+    "prom-solver-duration.png": (  # the mean: exact, where the p95 interpolates in buckets
+        "sum by (region) (rate(hubplan_solver_duration_seconds_sum[1m])) "
+        "/ sum by (region) (rate(hubplan_solver_duration_seconds_count[1m])) "
+        "/ scalar(max(hubplan_solver_time_limit_seconds))", "0"),
+    "prom-container-locations.png": (
+        "max by (region, container, site) (hubplan_container_location_info)", "1"),
+    "prom-container-moves.png": ("sum by (container) (hubplan_planned_container_moves)", "0"),
 }
 
 
@@ -59,14 +83,22 @@ def load(stack: Stack, data: dict, bootstrap: str, waves: int = 6, pause: float 
     rng = random.Random(7)
     with httpx.Client(base_url=stack.gateway_url, timeout=30) as http:
         http.put("/v1/catalogue", params={"requests": "false"}, json=data, headers=op)
+        http.put("/v1/catalogue", json=lab_world(LAB), headers=op)
         time.sleep(5)
+        for body in lab_requests(LAB):
+            http.post("/v1/requests", json=body, headers=op)
         requests = data["requests"]
         for w in range(waves):
-            if w == waves - 1:  # a poison message mid-stream: it is dead-lettered
+            last = w == waves - 1
+            if last:  # a poison message mid-stream: it is dead-lettered
                 asyncio.run(poison(bootstrap))
+                stack.workers[0].send_signal(signal.SIGSTOP)  # intake piles up: lag
             for body in requests[w::waves]:
                 school = {"Authorization": f"Bearer {stack.token('school', body['site'])}"}
                 http.post("/v1/requests", json=body, headers=school)
+            if last:
+                time.sleep(7)  # under the worker's 10 s session timeout
+                stack.workers[0].send_signal(signal.SIGCONT)
             http.post("/v1/requests", json={"site": "nowhere"}, headers=op)  # a 422
             time.sleep(pause / 2)
             views = http.get("/v1/requests", headers=op).json()["requests"]
@@ -83,7 +115,7 @@ async def poison(bootstrap: str) -> None:
     await producer.stop()
 
 
-def shoot(url: str, path: Path) -> None:
+def shoot(url: str, path: Path, height: int = 900) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         raise SystemExit("chromium is not installed (Debian: apt-get install chromium)")
@@ -92,7 +124,8 @@ def shoot(url: str, path: Path) -> None:
         [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", f"--user-data-dir={profile}", "--hide-scrollbars",
-         "--virtual-time-budget=15000", f"--screenshot={path}", "--window-size=1400,900", url],
+         "--virtual-time-budget=15000", f"--screenshot={path}", f"--window-size=1400,{height}",
+         url],
         check=True, capture_output=True, timeout=120,
     )
     shutil.rmtree(profile, ignore_errors=True)
@@ -113,12 +146,16 @@ def main() -> int:
         time.sleep(20)
         assert stack.prometheus is not None
         base = stack.prometheus.url
+        moves = httpx.get(f"{base}/api/v1/query",
+                          params={"query": "sum by (container) (hubplan_planned_container_moves)"})
+        print("planned moves:", {x["metric"]["container"]: x["value"][1]
+                                 for x in moves.json()["data"]["result"]})
         for name, (expr, tab) in SHOTS.items():
             query = {"g0.expr": expr, "g0.tab": tab, "g0.stacked": "0", "g0.range_input": "4m",
                      "g0.show_exemplars": "0"}
             shoot(f"{base}/graph?{urlencode(query)}", OUT / name)
             print("wrote", OUT / name)
-        shoot(stack.prometheus.alerts_url, OUT / "prom-alerts.png")
+        shoot(stack.prometheus.alerts_url, OUT / "prom-alerts.png", height=1300)
         print("wrote", OUT / "prom-alerts.png")
     finally:
         stack.stop()

@@ -10,7 +10,7 @@ from collections import Counter as Tally
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
@@ -36,6 +36,8 @@ class _ReadSideEvents(Collector):
 
 class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        # no ``*_created`` series (see SchedulerMetrics): process-wide, set per service
+        disable_created_metrics()
         self.registry = registry or CollectorRegistry()
         r = self.registry
         self.requests = Counter(

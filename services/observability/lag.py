@@ -96,22 +96,38 @@ class LagProbe:
     async def measure(self) -> dict[LagKey, int]:
         assert self._admin is not None and self._offsets is not None
         out: dict[LagKey, int] = {}
-        topics = await self._offsets.topics()
+        parts = await self._partitions(sorted({g.topic for g in self.groups}))
         for g in self.groups:
-            if g.topic not in topics:
+            if not parts.get(g.topic):
                 continue
             committed = await self._admin.list_consumer_group_offsets(g.group_id)
             mine = {tp: om.offset for tp, om in committed.items() if tp.topic == g.topic}
             if not mine or all(o < 0 for o in mine.values()):
                 continue
-            parts = self._offsets.partitions_for_topic(g.topic) or set()
-            tps = [TopicPartition(g.topic, p) for p in sorted(parts)]
+            tps = [TopicPartition(g.topic, p) for p in parts[g.topic]]
             ends = await self._offsets.end_offsets(tps)
             starts = await self._offsets.beginning_offsets(tps)
             out[(g.consumer, g.topic)] = sum(
                 max(0, ends[tp] - (mine[tp] if mine.get(tp, -1) >= 0 else starts[tp])) for tp in tps
             )
         out.update(await self._own_lag())
+        return out
+
+    async def _partitions(self, topics: list[str]) -> dict[str, list[int]]:
+        """Partition numbers per existing topic, asked of the broker each time.
+
+        Why not ``partitions_for_topic`` of the offsets consumer: a consumer
+        subscribed to nothing keeps no topic metadata (``topics()`` fetches it
+        without keeping it), so that was always None and every group's lag
+        read 0, a stopped scheduler included. All topics are described, not
+        just ``topics``: a metadata request naming a missing topic lets a broker
+        that auto-creates topics create it, with the wrong partition count.
+        """
+        assert self._admin is not None
+        out = {}
+        for t in await self._admin.describe_topics():
+            if t["topic"] in topics and t["error_code"] == 0:
+                out[t["topic"]] = sorted(p["partition"] for p in t["partitions"])
         return out
 
     async def _own_lag(self) -> dict[LagKey, int]:

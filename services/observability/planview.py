@@ -9,10 +9,10 @@ Definitions (also in ``docs/operations.md``):
   which the unit is available and its site is open, one session per slot of
   a part the unit serves. **booked**: confirmed sessions on the unit in the
   window. **utilisation** = booked / capacity.
-* **windows**: ``week1`` .. ``week4`` are the current ISO week and the three
-  after it, where "current" is today clamped into the horizon (a plan for
-  next spring shows its first weeks until the spring comes); ``horizon`` is
-  the whole planning horizon.
+* **windows**: ``week1`` .. ``week4`` are four seven-day windows, the first
+  starting today (today clamped into the horizon: a plan for next spring
+  shows its first weeks until the spring comes), so they hold only capacity
+  that can still be booked; ``horizon`` is the whole planning horizon.
 * fixed equipment is counted at its hub under its own type; each container
   lab is its own row (``hub`` = container id, type ``mobile-lab``), because
   it moves and serves several types with one set of slots.
@@ -81,16 +81,21 @@ def reference_day(today: dt.date, start: dt.date, end: dt.date) -> dt.date:
 
 
 def windows(start: dt.date, end: dt.date, today: dt.date) -> list[Window]:
-    """The next ``WEEKS_AHEAD`` ISO weeks (clipped to the horizon) and the horizon."""
+    """``WEEKS_AHEAD`` seven-day windows from the reference day (clipped to the
+    horizon), and the horizon.
+
+    Why from today and not from the ISO week's Monday: days already gone can
+    take no booking, so counting them made "the next two weeks" look emptier
+    (or fuller) than what is left, on every day but Monday.
+    """
     ref = reference_day(today, start, end)
-    monday = ref - dt.timedelta(days=ref.weekday())
     out = []
     for k in range(WEEKS_AHEAD):
-        first = monday + dt.timedelta(days=7 * k)
+        first = ref + dt.timedelta(days=7 * k)
         last = first + dt.timedelta(days=6)
         if first > end:
             break
-        out.append(Window(f"week{k + 1}", max(first, start), min(last, end)))
+        out.append(Window(f"week{k + 1}", first, min(last, end)))
     out.append(Window("horizon", start, end))
     return out
 

@@ -66,10 +66,12 @@ def build(settings: SchedulerSettings, metrics: SchedulerMetrics | None = None) 
 
     catalogues, regions, bookings, seen = (table(name) for name in TABLES)
     store = Store(catalogues=catalogues, regions=regions, bookings=bookings, seen=seen)
+    metrics = metrics or SchedulerMetrics()
+    metrics.workers_expected.set(settings.expected_workers)
     return SchedulerApp(
         app=app,
         topics=declare(app, settings.partitions),
         scheduler=Scheduler(store),
-        metrics=metrics or SchedulerMetrics(),
+        metrics=metrics,
         settings=settings,
     )

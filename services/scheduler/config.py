@@ -54,3 +54,9 @@ class SchedulerSettings(BaseSettings):
         default="WARNING", description="Log level of Faust and aiokafka (INFO shows rebalances)."
     )
     tansu: bool = Field(default=False, description="Broker is Tansu: one message per batch.")
+    expected_workers: int = Field(
+        default=1,
+        ge=1,
+        description="Scheduler workers this deployment runs, exported as "
+        "hubplan_scheduler_workers_expected: an alert fires when fewer are up.",
+    )

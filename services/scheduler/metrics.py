@@ -16,7 +16,14 @@ from collections.abc import Mapping
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 
 from schemas.common import Audience
 from schemas.events import BookingConfirmed, BookingRequested
@@ -51,6 +58,12 @@ class SchedulerMetrics:
         # None means the process-wide registry that ``start_http_server`` serves
         # (passing registry=None to a metric would register it nowhere)
         r = registry if registry is not None else REGISTRY
+        # no ``*_created`` series: prometheus_client adds one (the child's start
+        # time) beside every counter and histogram child, as a series of its own
+        # such as ``hubplan_decisions_created``; nothing reads it (rate() sees a
+        # restart as a counter reset). The switch is process-wide: each service
+        # turns it off where it builds its metrics.
+        disable_created_metrics()
         self._decision_series: set[str] = set()  # regions whose series are exported at 0
         self.events = Counter(
             "hubplan_events_total",
@@ -101,6 +114,11 @@ class SchedulerMetrics:
         self.solver_limit = Gauge(
             "hubplan_solver_time_limit_seconds",
             "Configured CP-SAT time limit per run.",
+            registry=r,
+        )
+        self.workers_expected = Gauge(
+            "hubplan_scheduler_workers_expected",
+            "Scheduler workers the deployment runs (HUBPLAN_EXPECTED_WORKERS).",
             registry=r,
         )
         self.solver_gap = Gauge(

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from services.stack import Stack
-from tests.builders import request, world
+from tests.builders import container, request, world
 
 SCHOOL_REGIONS = ("flow", "dup", "dlq", "auth", "kill", "rp", "lx", "of", "host")
 
@@ -26,6 +26,24 @@ def regional_world(region: str) -> dict[str, Any]:
 
 def req(region: str, rid: str, site: str = "near", **fields: Any) -> dict[str, Any]:
     return request(f"{region}-{rid}", site=f"{region}-{site}", **fields)
+
+
+def lab_world(region: str) -> dict[str, Any]:
+    """The tiny world with a container lab (``<region>-box``) at its depot."""
+    data = regional_world(region)
+    data["containers"] = [container(f"{region}-box", start_site=f"{region}-depot")]
+    return data
+
+
+def lab_requests(region: str) -> list[dict[str, Any]]:
+    """Two requests for ``lab_world`` no fixed unit is close enough for, at two
+    schools in two weeks: the optimiser moves the container depot -> far in
+    week one, far -> near in week two (the shipped scenario's load gave one move)."""
+    week = {"far": ("2027-01-04", "2027-01-08", 20), "near": ("2027-01-11", "2027-01-15", 10)}
+    return [
+        req(region, site, site=site, earliest=first, latest=last, max_travel_minutes=minutes)
+        for site, (first, last, minutes) in week.items()
+    ]
 
 
 def headers(stack: Stack, role: str, site: str | None = None, **extra: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ promtool and a real Prometheus check the rest: tests/integration/test_observabil
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.resources
 import json
 import re
@@ -24,9 +25,10 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, enable_created_metrics, generate_latest
 
 from services.gateway.metrics import GatewayMetrics
+from services.logistics.metrics import LogisticsMetrics
 from services.scheduler.metrics import SchedulerMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +53,8 @@ BOUNDED = {
     "plan",
     "consumer",
     "topic",
+    "kind",  # logistics move events: planned, changed, cancelled
+    "partition",  # logistics: one per hubplan.plans partition
     "le",
 }
 
@@ -65,6 +69,7 @@ def families() -> dict[str, Any]:
     registry = CollectorRegistry()
     SchedulerMetrics(registry)
     GatewayMetrics(registry)
+    LogisticsMetrics(registry)
     return {f.name: f for f in registry.collect()}
 
 
@@ -84,8 +89,29 @@ def exprs() -> list[str]:
     return found
 
 
+def sdk_pin() -> str:
+    """The grafana-foundation-sdk version pyproject.toml pins (epoch!grafana-version)."""
+    text = (ROOT / "pyproject.toml").read_text()
+    found = re.search(r'"grafana-foundation-sdk==([0-9]+![0-9.]+)"', text)
+    assert found, "pyproject.toml must pin grafana-foundation-sdk to one release"
+    return found.group(1)
+
+
+def test_the_grafana_sdk_is_pinned_to_the_grafana_compose_runs() -> None:
+    """The SDK is released once per Grafana version (``<build>!<grafana version>``);
+    its panel defaults follow that Grafana, so it must match the compose image."""
+    grafana = compose()["services"]["grafana"]["image"]
+    assert grafana.startswith("grafana/grafana:")
+    assert sdk_pin().split("!")[1] == grafana.split(":")[1]
+
+
 def test_dashboards_on_disk_are_what_the_code_builds() -> None:
     pytest.importorskip("grafana_foundation_sdk", reason="pip install grafana-foundation-sdk")
+    installed = importlib.metadata.version("grafana_foundation_sdk")
+    assert installed == sdk_pin(), (
+        f"grafana-foundation-sdk {installed} is installed, pyproject.toml pins {sdk_pin()}: "
+        "pip install -e '.[test]'"
+    )
     sys.path.insert(0, str(GRAFANA / "src"))
     try:
         import build  # deploy/grafana/src/build.py
@@ -117,7 +143,33 @@ def test_a_broken_panel_is_caught_by_the_schema() -> None:
     board = next(iter(boards().values()))
     del board["panels"][0]["fieldConfig"]["defaults"]["unit"]
     board["panels"][1]["description"] = ""
-    assert len(list(jsonschema.Draft202012Validator(schema).iter_errors(board))) == 2
+    steps = board["panels"][3]["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    del steps[1:]  # only the base colour: no level that means anything
+    assert board["panels"][3]["title"] not in THRESHOLD_EXEMPT
+    board["templating"]["list"][0]["query"]["query"] = "up"  # not a label_values query
+    assert len(list(jsonschema.Draft202012Validator(schema).iter_errors(board))) == 4
+
+
+# panels whose thresholds have only the base step, and why a level means nothing there
+THRESHOLD_EXEMPT = {
+    "Demand vs capacity by equipment type": "two series per type read against each other; "
+    "the ratio panel beside it carries the thresholds",
+}
+
+
+def test_every_panel_has_a_threshold_level_or_a_named_exemption() -> None:
+    """The schema requires a step above the base except for THRESHOLD_EXEMPT, whose
+    reasons it repeats; an exemption for a panel that has a level, or is gone, is stale."""
+    schema = json.loads((GRAFANA / "dashboard.schema.json").read_text())
+    exempt = set(schema["$defs"]["panel"]["if"]["properties"]["title"]["enum"])
+    assert exempt == set(THRESHOLD_EXEMPT)
+    for title, reason in THRESHOLD_EXEMPT.items():
+        assert title in schema["$defs"]["panel"]["$comment"]
+        assert len(reason) > 20
+    panels = {p["title"]: p for b in boards().values() for p in b["panels"]}
+    for title, panel in panels.items():
+        steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+        assert (len(steps) == 1) == (title in THRESHOLD_EXEMPT), title
 
 
 def test_panels_and_alerts_name_only_metrics_the_services_export() -> None:
@@ -143,6 +195,35 @@ def test_metric_names_follow_the_guide_and_labels_are_bounded() -> None:
         for label in m._labelnames
     }
     assert labels <= BOUNDED and not labels & {"request", "request_id", "id"}
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        SchedulerMetrics,
+        GatewayMetrics,
+        pytest.param(
+            LogisticsMetrics,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="services/logistics is being rewritten on another branch; it calls "
+                "disable_created_metrics() there (then drop this mark)",
+            ),
+        ),
+    ],
+)
+def test_no_service_exports_created_series(service: Any) -> None:
+    """prometheus_client adds ``<name>_created`` beside every counter and histogram
+    child unless told not to; each service's metrics turn that off themselves."""
+    enable_created_metrics()  # the library default, whatever an earlier test did
+    registry = CollectorRegistry()
+    metrics = service(registry)
+    for counter in ("decisions", "requests", "plans"):  # give each service a child
+        child = getattr(metrics, counter, None)
+        if child is not None and child._labelnames:
+            child.labels(*["x"] * len(child._labelnames)).inc()
+    text = generate_latest(registry).decode()
+    assert [line for line in text.splitlines() if "_created" in line] == []
 
 
 def test_grafana_provisioning_matches_the_dashboards() -> None:
@@ -201,3 +282,8 @@ def test_compose_references_resolve_and_mounted_paths_exist() -> None:
     dns = next(j for j in scrape["scrape_configs"] if j["job_name"] == "hubplan-scheduler")
     port = dns["dns_sd_configs"][0]["port"]
     assert services["scheduler"]["environment"]["HUBPLAN_METRICS_PORT"] == str(port)
+    # the replicas compose starts are the count the workers export for the
+    # 'workers missing' alert: one variable sets both
+    replicas = services["scheduler"]["deploy"]["replicas"]
+    assert replicas.startswith("${HUBPLAN_SCHEDULER_WORKERS")
+    assert services["scheduler"]["environment"]["HUBPLAN_EXPECTED_WORKERS"] == replicas

@@ -49,9 +49,29 @@ def test_weeks_start_at_the_horizon_until_it_comes_then_follow_today() -> None:
         ("week2", dt.date(2027, 1, 11), end),  # clipped to the horizon; no week3
         ("horizon", start, end),
     ]
-    mid = windows(start, end, dt.date(2027, 1, 13))  # a Wednesday in week 2
-    assert [(w.name, w.start) for w in mid] == [("week1", dt.date(2027, 1, 11)), ("horizon", start)]
-    assert windows(start, end, dt.date(2027, 6, 1))[0].start == dt.date(2027, 1, 11)
+    mid = windows(start, end, dt.date(2027, 1, 13))  # a Wednesday: Monday and Tuesday are gone
+    assert [(w.name, w.start, w.end) for w in mid] == [
+        ("week1", dt.date(2027, 1, 13), end),
+        ("horizon", start, end),
+    ]
+    assert windows(start, end, dt.date(2027, 6, 1))[0].start == end
+
+
+def test_the_weeks_count_only_what_is_left_from_today() -> None:
+    """On a Wednesday, week1 is Wednesday .. next Tuesday: a session booked on
+    Tuesday (gone) is not in it, and week2 holds only the 3 days left of the horizon."""
+    f = region_figures(
+        catalogue(),
+        {"a": req("a", sessions=2)},
+        {"a": "confirmed"},
+        [session("a", "2027-01-05"), session("a", "2027-01-07")],
+        [],
+        dt.date(2027, 1, 6),
+    )
+    assert f.booked[("hub", "dry-room", "day", "week1")] == 1  # Thursday's only
+    assert f.capacity[("hub", "dry-room", "day", "week1")] == 5 * 2  # Wed-Fri, Mon-Tue
+    assert f.capacity[("hub", "dry-room", "day", "week2")] == 3 * 2  # Wed 13 - Fri 15
+    assert f.booked[("hub", "dry-room", "day", "horizon")] == 2
 
 
 def test_utilisation_is_booked_over_unit_slots_per_part_and_window() -> None:

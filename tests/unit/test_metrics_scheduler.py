@@ -21,6 +21,8 @@ from schemas.events import (
     envelope,
 )
 from schemas.scenario import Request
+from services.scheduler.app import build
+from services.scheduler.config import SchedulerSettings
 from services.scheduler.handlers import Outcome, Scheduler
 from services.scheduler.metrics import SchedulerMetrics
 from services.scheduler.state import Store
@@ -154,6 +156,15 @@ def test_without_a_registry_the_metrics_go_where_the_http_server_looks() -> None
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "# TYPE hubplan_decisions_total counter" in done.stdout, done.stderr
+
+
+def test_a_worker_exports_how_many_workers_the_deployment_runs(
+    registry: CollectorRegistry, tmp_path: Any
+) -> None:
+    """HubplanSchedulerWorkersMissing compares the workers up with this count."""
+    settings = SchedulerSettings(bootstrap="127.0.0.1:1", data_dir=str(tmp_path), expected_workers=3)
+    build(settings, SchedulerMetrics(registry))
+    assert registry.get_sample_value("hubplan_scheduler_workers_expected") == 3
 
 
 def test_known_dead_letter_reasons_start_at_zero(registry: CollectorRegistry) -> None:

@@ -4,18 +4,54 @@ from __future__ import annotations
 
 from typing import Any
 
-from panels import GREEN, ORANGE, RED, UTILISATION, bars, board, matrix, query, series, single
+from panels import (
+    BLUE,
+    GREEN,
+    ORANGE,
+    RED,
+    UTILISATION,
+    bars,
+    board,
+    matrix,
+    query,
+    series,
+    single,
+    variable,
+)
 
 R = 'region=~"$region"'
+# the type and part filters: every slot, demand and capacity series carries both
+KIND = f'{R}, equipment_type=~"$equipment_type", part=~"$part"'
 BOOKED, CAPACITY = "hubplan_slot_booked_sessions", "hubplan_slot_capacity_sessions"
 DEMAND, OFFER = "hubplan_demand_sessions", "hubplan_capacity_sessions"
 DECIDED = f'hubplan_decisions_total{{{R}, outcome=~"confirmed|waitlisted|rejected"}}'
 CONFIRMED = f'hubplan_decisions_total{{{R}, outcome="confirmed"}}'
+# slot rows (fixed types and "mobile-lab" for container rows) and per-type capacity
+# (the types containers serve too): the type filter offers both
+TYPED = '{__name__=~"hubplan_slot_capacity_sessions|hubplan_capacity_sessions", region=~"$region"}'
 
 
 def utilisation(by: str, window: str) -> str:
-    sel = f'{{{R}, window=~"{window}"}}'
+    sel = f'{{{KIND}, window=~"{window}"}}'
     return f"sum by ({by}) ({BOOKED}{sel}) / (sum by ({by}) ({CAPACITY}{sel}) > 0)"
+
+
+def variables() -> list[Any]:
+    return [
+        variable(
+            "equipment_type",
+            "Equipment type",
+            "Unit type; container labs are the rows of type mobile-lab in the utilisation "
+            "panels, and count under each type they serve in demand / capacity.",
+            f"label_values({TYPED}, equipment_type)",
+        ),
+        variable(
+            "part",
+            "Part of day",
+            "day (pupils) or evening (adults).",
+            f"label_values({CAPACITY}{{{R}}}, part)",
+        ),
+    ]
 
 
 def build() -> Any:
@@ -23,9 +59,12 @@ def build() -> Any:
     panels = [
         matrix(
             "Utilisation heatmap: hub × week",
-            "Booked / bookable sessions per hub for this ISO week (week1) and the three after it "
-            "(before the horizon starts: its first four weeks). Red from 95 %: no room for new "
-            "requests; the alert fires when both of the next two weeks are red.",
+            "Booked / bookable sessions per hub in the next 7 days (week1, from today: days "
+            "gone are not counted) and the three 7-day windows after it (before the horizon "
+            "starts: its first four weeks), over the types and parts chosen above (all: the "
+            "hub as a whole; pick one type and part to see what the alert sees). Red from "
+            "95 %: no room for new requests; the alert fires when both of the next two weeks "
+            "are red for a type and part.",
             "percentunit",
             query(utilisation("hub, window", "week[1-4]"), instant=True),
             rows="hub",
@@ -54,13 +93,18 @@ def build() -> Any:
             "sessions in the horizon. A container counts under each type it can serve.",
             "suffix: sessions",
             [
-                query(f"sum by (equipment_type) ({DEMAND}{{{R}}})", "{{equipment_type}} demand"),
                 query(
-                    f"sum by (equipment_type) ({OFFER}{{{R}}})",
+                    f"sum by (equipment_type) ({DEMAND}{{{KIND}}})", "{{equipment_type}} demand"
+                ),
+                query(
+                    f"sum by (equipment_type) ({OFFER}{{{KIND}}})",
                     "{{equipment_type}} capacity",
                     ref="B",
                 ),
             ],
+            # no level: two series per type read against each other; the ratio
+            # panel beside it carries the thresholds (the schema's one exemption)
+            steps=[(None, BLUE)],
             h=10,
         ),
         bars(
@@ -70,8 +114,8 @@ def build() -> Any:
             "percentunit",
             [
                 query(
-                    f"sum by (equipment_type) ({DEMAND}{{{R}}}) / "
-                    f"(sum by (equipment_type) ({OFFER}{{{R}}}) > 0)",
+                    f"sum by (equipment_type) ({DEMAND}{{{KIND}}}) / "
+                    f"(sum by (equipment_type) ({OFFER}{{{KIND}}}) > 0)",
                     "{{equipment_type}}",
                     instant=True,
                 )
@@ -94,7 +138,7 @@ def build() -> Any:
             "percentunit",
             [
                 query(
-                    f"sum by (part) ({DEMAND}{{{R}}}) / (sum by (part) ({OFFER}{{{R}}}) > 0)",
+                    f"sum by (part) ({DEMAND}{{{KIND}}}) / (sum by (part) ({OFFER}{{{KIND}}}) > 0)",
                     "{{part}}",
                     instant=True,
                 )
@@ -175,4 +219,5 @@ def build() -> Any:
         "Hub operations",
         "Room at the hubs for the coming weeks, demand against capacity, and who waits.",
         panels,
+        variables(),
     )

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from grafana_foundation_sdk.models import dashboard as model
 from panels import GREEN, ORANGE, RED, bars, board, query, rows_table, series, timeline
 
 R = 'region=~"$region"'
+NEXT = f"min by (region, container) (hubplan_container_next_move_timestamp_seconds{{{R}}})"
+KM = "/ 1000"  # the metrics keep metres (base units); Grafana's lengthkm does not rescale
+
+
+def prop(id_val: str, value: object) -> model.DynamicConfigValue:
+    return model.DynamicConfigValue(id_val=id_val, value=value)
 
 
 def build() -> Any:
@@ -21,19 +28,30 @@ def build() -> Any:
         ),
         rows_table(
             "Where each container stands, next departure",
-            "Current site per the plan (in-transit while on the truck or in setup), and the "
-            "departure day of its next planned move.",
-            "none",
+            "Current site per the plan (in-transit while on the truck or in setup), the "
+            "departure day of its next planned move, and the days until then: red within 7 "
+            "days (the 5-working-day notice period, when the trip is booked with the haulier "
+            "and the optimiser keeps it), orange within 14.",
+            "d",
             [
                 query(where, instant=True),
-                query(
-                    "min by (region, container) (hubplan_container_next_move_timestamp_seconds"
-                    f"{{{R}}}) * 1000",
-                    instant=True,
-                    ref="B",
-                ),
+                query(f"{NEXT} * 1000", instant=True, ref="B"),  # Grafana's times are ms
+                query(f"({NEXT} - time()) / 86400", instant=True, ref="C"),
             ],
-            steps=[(None, GREEN)],
+            steps=[(None, RED), (7, ORANGE), (14, GREEN)],
+        )
+        .override_by_name("Time", [prop("custom.hidden", True)])
+        .override_by_name("Value #A", [prop("custom.hidden", True)])  # always 1: "here"
+        .override_by_name(
+            "Value #B", [prop("unit", "dateTimeAsIso"), prop("displayName", "next departure")]
+        )
+        .override_by_name(
+            "Value #C",
+            [
+                prop("displayName", "days to departure"),
+                prop("decimals", 0),
+                prop("custom.cellOptions", {"type": "color-background", "mode": "basic"}),
+            ],
         ),
         bars(
             "Planned moves per container",
@@ -53,26 +71,42 @@ def build() -> Any:
             "Planned truck distance per container",
             "Road distance of the planned moves over the horizon (the optimiser's second "
             "objective keeps it low).",
-            "lengthm",
+            "lengthkm",
             [
                 query(
-                    f"sum by (container) (hubplan_planned_container_travel_meters{{{R}}})",
+                    f"sum by (container) (hubplan_planned_container_travel_meters{{{R}}}) {KM}",
                     "{{container}}",
                     instant=True,
                 )
             ],
-            steps=[(None, GREEN), (500_000, ORANGE), (1_000_000, RED)],
+            steps=[(None, GREEN), (500, ORANGE), (1_000, RED)],
         ),
         series(
             "Planned moves and distance by region over time",
             "How the plan's container logistics change as requests arrive and the optimiser "
-            "re-plans.",
-            "lengthm",
+            "re-plans: truck kilometres (left axis; dashed lines at 1,000 and 2,000 km per "
+            "region over the horizon, twice the per-container levels) and the number of "
+            "moves (right axis).",
+            "lengthkm",
             [
                 query(
-                    f"sum by (region) (hubplan_planned_container_travel_meters{{{R}}})",
-                    "{{region}} distance",
-                )
+                    f"sum by (region) (hubplan_planned_container_travel_meters{{{R}}}) {KM}",
+                    "{{region}} km",
+                ),
+                query(
+                    f"sum by (region) (hubplan_planned_container_moves{{{R}}})",
+                    "{{region}} moves",
+                    ref="B",
+                ),
+            ],
+            steps=[(None, GREEN), (1_000, ORANGE), (2_000, RED)],
+        ).override_by_query(
+            "B",
+            [
+                prop("unit", "short"),
+                prop("decimals", 0),
+                prop("custom.axisPlacement", "right"),
+                prop("custom.thresholdsStyle", {"mode": "off"}),  # the lines are in km
             ],
         ),
         series(

@@ -1,8 +1,10 @@
 """Shared building blocks for hubplan's dashboards (grafana-foundation-sdk).
 
 Why a helper per panel kind: every panel must carry a description, a unit
-and thresholds (the issue's rule, checked by ``tests/unit/test_metrics_deploy.py``),
-so the helpers take them as required arguments instead of trusting memory.
+and thresholds with at least one step above the base (the issue's rule,
+checked by ``tests/unit/test_metrics_deploy.py`` against
+``deploy/grafana/dashboard.schema.json``, which names the one exemption), so
+the helpers take them as required arguments instead of trusting memory.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ GREEN, ORANGE, RED, BLUE = "green", "orange", "red", "blue"
 Steps = Sequence[tuple[float | None, str]]
 # thresholds used again and again
 UTILISATION: Steps = [(None, BLUE), (0.5, GREEN), (0.8, ORANGE), (0.95, RED)]
-LOWER_IS_BETTER: Steps = [(None, GREEN)]
+# events, requests or decisions per second: one worker is built to decide
+# >= 2,000 events/s (docs/benchmarks.md); past half of that, plan more workers
+WORKER_RATE: Steps = [(None, GREEN), (1_000, ORANGE), (2_000, RED)]
 
 
 def query(expr: str, legend: str = "", *, instant: bool = False, ref: str = "A") -> Any:
@@ -70,7 +74,7 @@ def series(
     unit: str,
     targets: list[Any],
     *,
-    steps: Steps = LOWER_IS_BETTER,
+    steps: Steps,
     w: int = 12,
     h: int = 8,
     stack: bool = False,
@@ -86,7 +90,7 @@ def series(
         VizTooltipOptions().mode(common.TooltipDisplayMode.MULTI).sort(common.SortOrder.DESCENDING)
     )
     if len(steps) > 1:
-        dashed = common.GraphTresholdsStyleMode.DASHED  # (sic: the SDK's spelling)
+        dashed = common.GraphThresholdsStyleMode.DASHED
         panel = panel.thresholds_style(GraphThresholdsStyleConfig().mode(dashed))
     if stack:
         panel = panel.stacking(StackingConfig().mode(common.StackingMode.NORMAL))
@@ -171,8 +175,10 @@ def rows_table(
 
 
 def timeline(title: str, about: str, targets: list[Any], *, w: int = 24, h: int = 8) -> Any:
-    """State timeline: one row per series, filled while the series is 1."""
-    panel = _common(statetimeline.Panel(), title, about, "none", [(None, BLUE)], targets, w, h)
+    """State timeline: one row per series, filled while the series is 1 (nothing
+    below 1 is drawn: a series absent or 0 is not there)."""
+    steps: Steps = [(None, "transparent"), (1, GREEN)]
+    panel = _common(statetimeline.Panel(), title, about, "none", steps, targets, w, h)
     here = model.ValueMap(options={"1": model.ValueMappingResult(text="here", color=GREEN)})
     return panel.mappings([here]).show_value(common.VisibilityMode.NEVER)
 
@@ -188,13 +194,18 @@ def up_mappings() -> list[Any]:
     ]
 
 
-def region_variable() -> dashboard.QueryVariable:
+def variable(name: str, label: str, about: str, label_values: str) -> dashboard.QueryVariable:
+    """A multi-value label filter; "All" is ``.*``, so panels use ``label=~"$name"``.
+
+    ``label_values`` is Grafana's ``label_values(<selector>, <label>)`` query;
+    tests/integration/test_observability.py evaluates it against a live Prometheus.
+    """
     return (
-        dashboard.QueryVariable("region")
-        .label("Region")
-        .description("Planning region (one Kafka key).")
+        dashboard.QueryVariable(name)
+        .label(label)
+        .description(about)
         .datasource(DATASOURCE)
-        .query({"query": "label_values(hubplan_plan_version, region)", "refId": "regions"})
+        .query({"query": label_values, "refId": name})
         .multi(True)
         .include_all(True)
         .all_value(".*")
@@ -202,7 +213,23 @@ def region_variable() -> dashboard.QueryVariable:
     )
 
 
-def board(uid: str, title: str, about: str, panels: list[Any]) -> dashboard.Dashboard:
+def region_variable() -> dashboard.QueryVariable:
+    return variable(
+        "region",
+        "Region",
+        "Planning region (one Kafka key).",
+        "label_values(hubplan_plan_version, region)",
+    )
+
+
+def board(
+    uid: str,
+    title: str,
+    about: str,
+    panels: list[Any],
+    variables: Sequence[dashboard.QueryVariable] = (),
+) -> dashboard.Dashboard:
+    """A hubplan dashboard: the region variable first, then ``variables``."""
     b = (
         dashboard.Dashboard(title)
         .uid(uid)
@@ -213,6 +240,8 @@ def board(uid: str, title: str, about: str, panels: list[Any]) -> dashboard.Dash
         .timezone("browser")
         .with_variable(region_variable())
     )
+    for v in variables:
+        b = b.with_variable(v)
     for p in panels:
         b = b.with_row(p) if isinstance(p, dashboard.Row) else b.with_panel(p)
     return b

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from panels import GREEN, ORANGE, RED, board, query, series, single, up_mappings
+from panels import GREEN, ORANGE, RED, WORKER_RATE, board, query, series, single, up_mappings
 
 R = 'region=~"$region"'
 RI = "$__rate_interval"
+LIMIT = "scalar(max(hubplan_solver_time_limit_seconds))"
 
 
 def quantile(q: float, metric: str, by: str = "") -> str:
@@ -58,32 +59,40 @@ def build() -> Any:
         ),
         series(
             "Events processed per second",
-            "Intake events handled by the scheduler workers, by event type.",
+            "Intake events handled by the scheduler workers, by event type. Dashed lines: "
+            "1,000 and 2,000 events/s, half of and all that one worker is built to decide "
+            "(docs/benchmarks.md); a load near them needs more workers (up to the partition "
+            "count).",
             "ops",
             [query(f"sum by (type) (rate(hubplan_events_total[{RI}]))", "{{type}}")],
+            steps=WORKER_RATE,
             stack=True,
         ),
         series(
             "Requests received by outcome",
             "Booking API calls at the gateway: accepted, invalid (422), retry (idempotent "
-            "replay), cancel.",
+            "replay), cancel. Each accepted call or cancel is one event for the workers: the "
+            "dashed lines are the same per-worker levels as on 'Events processed per second'.",
             "reqps",
             [
                 query(
                     f"sum by (outcome) (rate(hubplan_requests_received_total[{RI}]))", "{{outcome}}"
                 )
             ],
+            steps=WORKER_RATE,
             stack=True,
         ),
         series(
             "Decisions by outcome",
-            "First decisions per second: confirmed, waitlisted, rejected, cancelled.",
+            "First decisions per second: confirmed, waitlisted, rejected, cancelled. Dashed "
+            "lines: half of and all that one worker is built to decide (docs/benchmarks.md).",
             "ops",
             [
                 query(
                     f"sum by (outcome) (rate(hubplan_decisions_total{{{R}}}[{RI}]))", "{{outcome}}"
                 )
             ],
+            steps=WORKER_RATE,
             stack=True,
         ),
         series(
@@ -126,20 +135,24 @@ def build() -> Any:
         ),
         series(
             "Solver duration vs time limit",
-            "Background CP-SAT runs: p95 over the rate window, mean since start, and the "
-            "configured limit. Runs at the limit are normal for large regions; runs at the "
-            "limit that promote nothing are not.",
-            "s",
+            "Background CP-SAT runs as a share of the configured time limit "
+            "(HUBPLAN_OPTIMISER_TIME_LIMIT, hubplan_solver_time_limit_seconds): p95 over the "
+            "rate window and mean since start. From the dashed line at 95 % a run counts as a "
+            "time-limit hit. Hits are normal for large regions; hits that promote nothing are "
+            "not (next panel, and the alert). The p95 is interpolated inside histogram buckets "
+            "(1, 2, 5, 10 s ...), so near the limit it can read above 100 %; the mean is exact.",
+            "percentunit",
             [
-                query(quantile(0.95, solver, "region"), "p95 {{region}}"),
+                query(f"{quantile(0.95, solver, 'region')} / {LIMIT}", "p95 {{region}}"),
                 query(
                     f"sum by (region) ({solver}_sum{{{R}}}) / "
-                    f"sum by (region) ({solver}_count{{{R}}})",
+                    f"sum by (region) ({solver}_count{{{R}}}) / {LIMIT}",
                     "mean {{region}}",
                     ref="B",
                 ),
-                query("max(hubplan_solver_time_limit_seconds)", "time limit", ref="C"),
             ],
+            # services/scheduler/metrics.py counts a run at >= 95 % of the limit as a hit
+            steps=[(None, GREEN), (0.95, ORANGE)],
         ),
         series(
             "Solver gap (last run)",
