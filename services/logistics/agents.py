@@ -84,9 +84,11 @@ def wire(s: LogisticsApp) -> None:
         async for event in stream.events():
             raw, message = event.value, event.message
             where = (message.topic, message.partition, message.offset)
+            reason: str | None = None
             try:
                 _, payload = decode(raw)
             except WireError as exc:
+                reason = exc.reason
                 step = handler.dead_letter(raw, event.key, where, exc.reason, exc.errors)
                 await run(step)
                 log.warning("dead-lettered %s[%s]@%s: %s", *where, exc.reason)
@@ -100,14 +102,15 @@ def wire(s: LogisticsApp) -> None:
                 except Exception as exc:  # a bug must not stop every region: park the plan
                     log.exception("logistics failed on plan %s", where)
                     errors = [{"field": "(root)", "message": repr(exc)[:500]}]
-                    step = handler.dead_letter(raw, event.key, where, "handler-error", errors)
+                    reason = "handler-error"
+                    step = handler.dead_letter(raw, event.key, where, reason, errors)
                     await run(step)
             m.observe(
                 message.partition,
                 message.offset,
                 [o.topic for o in step.messages],
                 [o.kind for o in step.messages if o.kind != "dead-letter"],
-                dead=step.outcome == "dead-letter",
+                dead_reason=reason,
             )
 
     async def follow(stream: Any, wanted: set[str], work: Any) -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics
+
+from services.scheduler.metrics import DEADLETTER_REASONS
 
 
 class LogisticsMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series
         self.registry = registry or CollectorRegistry()
         r = self.registry
         self.plans = Counter(
@@ -33,16 +36,33 @@ class LogisticsMetrics:
             ["partition"],
             registry=r,
         )
+        # the same family as the scheduler's, so the dead-letter panels and the
+        # DLQ alert see what the logistics consumer parks too
+        self.deadletters = Counter(
+            "hubplan_deadletter_messages_total",
+            "Messages sent to the dead-letter topic.",
+            ["reason"],
+            registry=r,
+        )
+        for reason in DEADLETTER_REASONS:
+            self.deadletters.labels(reason)
         for kind in ("planned", "changed", "cancelled"):
             self.move_events.labels(kind)  # 0, not absent, until the first one
         for outcome in ("ok", "dead-letter"):
             self.plans.labels(outcome)
 
     def observe(
-        self, partition: int, offset: int, out_topics: list[str], out_kinds: list[str], dead: bool
+        self,
+        partition: int,
+        offset: int,
+        out_topics: list[str],
+        out_kinds: list[str],
+        dead_reason: str | None,
     ) -> None:
         """One ``hubplan.plans`` message handled, and the move events it made."""
-        self.plans.labels("dead-letter" if dead else "ok").inc()
+        self.plans.labels("ok" if dead_reason is None else "dead-letter").inc()
+        if dead_reason is not None:
+            self.deadletters.labels(dead_reason).inc()
         self.sent(out_kinds)
         self.last_offset.labels(str(partition)).set(offset)
 

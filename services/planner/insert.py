@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from schemas.scenario import Request, Scenario
@@ -42,7 +42,7 @@ class LivePlan:
     def __init__(
         self,
         scenario: Scenario,
-        confirmed: dict[str, Sequence[Session]],
+        confirmed: Mapping[str, Sequence[Session]],
         moves: Sequence[ContainerMove] = (),
         not_before: dt.date | None = None,
     ) -> None:

@@ -507,7 +507,7 @@ class Scheduler:
             payload = BookingConfirmed(
                 request_id=rid,
                 site=site,
-                via=via,  # type: ignore[arg-type]
+                via=via,
                 sessions=[Session.model_validate(s, strict=False) for s in rec["sessions"]],
             )
         elif status == "waitlisted":

@@ -43,7 +43,8 @@ def describe(p: DisruptionReported) -> str:
         getattr(d, "equipment", None) or getattr(d, "container", None) or getattr(d, "staff", None)
     )
     what = what or getattr(d, "site", None) or getattr(d, "resource", None) or ""
-    span = f" {d.from_}..{d.to}" if hasattr(d, "from_") else ""
+    start, end = getattr(d, "from_", None), getattr(d, "to", None)
+    span = f" {start}..{end}" if start is not None else ""
     return f"{d.kind} {what}{span}".strip()
 
 

@@ -12,13 +12,14 @@ def test_counts_plans_and_move_events_by_kind() -> None:
     get = m.registry.get_sample_value
     # exported at 0 from the start: the first event is an increase rate() can see
     assert get("hubplan_logistics_move_events_total", {"kind": "changed"}) == 0
-    m.observe(
-        2, 41, ["hubplan.logistics", "hubplan.logistics"], ["planned", "cancelled"], dead=False
-    )
-    m.observe(2, 42, ["hubplan.deadletter"], [], dead=True)
+    m.observe(2, 41, ["hubplan.logistics", "hubplan.logistics"], ["planned", "cancelled"], None)
+    m.observe(2, 42, ["hubplan.deadletter"], [], "not-json")
     m.sent(["planned"])  # a plan held back for its catalogue, announced from the intake
     assert get("hubplan_logistics_plans_total", {"outcome": "ok"}) == 1
     assert get("hubplan_logistics_plans_total", {"outcome": "dead-letter"}) == 1
     assert get("hubplan_logistics_move_events_total", {"kind": "planned"}) == 2
     assert get("hubplan_logistics_move_events_total", {"kind": "cancelled"}) == 1
     assert get("hubplan_logistics_last_offset", {"partition": "2"}) == 42
+    # the family the dead-letter panels and the DLQ alert read, by reason
+    assert get("hubplan_deadletter_messages_total", {"reason": "not-json"}) == 1
+    assert get("hubplan_deadletter_messages_total", {"reason": "schema-invalid"}) == 0

@@ -162,7 +162,9 @@ def test_a_worker_exports_how_many_workers_the_deployment_runs(
     registry: CollectorRegistry, tmp_path: Any
 ) -> None:
     """HubplanSchedulerWorkersMissing compares the workers up with this count."""
-    settings = SchedulerSettings(bootstrap="127.0.0.1:1", data_dir=str(tmp_path), expected_workers=3)
+    settings = SchedulerSettings(
+        bootstrap="127.0.0.1:1", data_dir=str(tmp_path), expected_workers=3
+    )
     build(settings, SchedulerMetrics(registry))
     assert registry.get_sample_value("hubplan_scheduler_workers_expected") == 3
 
