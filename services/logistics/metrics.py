@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics
 
-from services.scheduler.metrics import DEADLETTER_REASONS
+from services.scheduler.metrics import deadletter_counter
 
 
 class LogisticsMetrics:
@@ -36,16 +36,7 @@ class LogisticsMetrics:
             ["partition"],
             registry=r,
         )
-        # the same family as the scheduler's, so the dead-letter panels and the
-        # DLQ alert see what the logistics consumer parks too
-        self.deadletters = Counter(
-            "hubplan_deadletter_messages_total",
-            "Messages sent to the dead-letter topic.",
-            ["reason"],
-            registry=r,
-        )
-        for reason in DEADLETTER_REASONS:
-            self.deadletters.labels(reason)
+        self.deadletters = deadletter_counter(r)  # the scheduler's family: one DLQ view
         for kind in ("planned", "changed", "cancelled"):
             self.move_events.labels(kind)  # 0, not absent, until the first one
         for outcome in ("ok", "dead-letter"):

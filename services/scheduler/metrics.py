@@ -49,6 +49,25 @@ DEADLETTER_REASONS = (
     "catalogue-invalid",
     "catalogue-change-invalid",
 )
+
+
+def deadletter_counter(registry: CollectorRegistry) -> Counter:
+    """``hubplan_deadletter_messages_total`` by reason, every reason at 0 from the start.
+
+    One family for every service that dead-letters (the scheduler, logistics),
+    so the dead-letter panels and the DLQ alert see them all.
+    """
+    counter = Counter(
+        "hubplan_deadletter_messages_total",
+        "Messages sent to the dead-letter topic.",
+        ["reason"],
+        registry=registry,
+    )
+    for reason in DEADLETTER_REASONS:
+        counter.labels(reason)
+    return counter
+
+
 OSLO = ZoneInfo("Europe/Oslo")
 CELL = ["region", "hub", "equipment_type", "part", "window"]
 
@@ -84,14 +103,7 @@ class SchedulerMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30),
             registry=r,
         )
-        self.deadletters = Counter(
-            "hubplan_deadletter_messages_total",
-            "Messages sent to the dead-letter topic.",
-            ["reason"],
-            registry=r,
-        )
-        for reason in DEADLETTER_REASONS:
-            self.deadletters.labels(reason)
+        self.deadletters = deadletter_counter(r)
         self.solver = Histogram(
             "hubplan_solver_duration_seconds",
             "Background optimiser runs (wall time).",
