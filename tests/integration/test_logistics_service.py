@@ -188,6 +188,18 @@ def ours(record: Any) -> tuple[str, Any] | None:
     return env.id, payload
 
 
+def once_each(events: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The events with duplicates dropped, after checking every duplicate is exact.
+
+    Delivery is at least once: an event sent again carries the same id and the same
+    payload, so a listener drops it. A different payload under a known id is a bug.
+    """
+    first: dict[str, Any] = {}
+    for event_id, payload in events:
+        assert first.setdefault(event_id, payload) == payload, (event_id, payload)
+    return list(first.items())
+
+
 def dead_of_ours(record: Any) -> Any:
     _, dead = decode(record.value)
     return dead if getattr(dead, "original_key", None) == REGION else None
@@ -209,13 +221,13 @@ async def test_plans_become_move_events_and_survive_a_restart(
     first, later = move("2027-01-05", "2027-01-07"), move("2027-01-12", "2027-01-14")
 
     await kafka.send(PLANS, encode(envelope(plan(1, [first]), key=REGION, source="scheduler")))
-    (planned,) = await kafka.read(LOGISTICS, ours, 1, seconds=90)
+    (planned,) = once_each(await kafka.read(LOGISTICS, ours, 1, seconds=90))
     assert planned[0] == f"logistics:{REGION}:v1:0"
     assert isinstance(planned[1], MovePlanned)
     assert (planned[1].move.transit_days, planned[1].move.setup_days) == (1, 1)
 
     await kafka.send(PLANS, encode(envelope(plan(2, [later]), key=REGION, source="scheduler")))
-    events = await kafka.read(LOGISTICS, ours, 2)
+    events = once_each(await kafka.read(LOGISTICS, ours, 2))
     changed = events[1][1]
     assert isinstance(changed, MoveChanged) and changed.changed == ["depart", "ready"]
     assert (changed.before.depart, changed.after.depart) == (first.depart, later.depart)
@@ -228,7 +240,9 @@ async def test_plans_become_move_events_and_survive_a_restart(
     await kafka.send(PLANS, b"{not json")
     (dead,) = await kafka.read(DEADLETTER, dead_of_ours, 1)
     assert dead.topic == PLANS and dead.reason == "not-json"
-    assert service.metric("hubplan_logistics_move_events_total", kind="changed") == 1.0
+    # at least once: a rebalance under load may hand a plan over again before its
+    # offset is committed (same ids, see once_each), so the counters may count it twice
+    assert (service.metric("hubplan_logistics_move_events_total", kind="changed") or 0) >= 1
     assert service.metric("hubplan_logistics_plans_total", outcome="dead-letter") == 1.0
 
     # a clean restart: the table comes back from its changelog, the offsets from the group
@@ -236,9 +250,11 @@ async def test_plans_become_move_events_and_survive_a_restart(
     service.start()
     await kafka.send(PLANS, encode(envelope(plan(2, [later]), key=REGION, source="scheduler")))
     await kafka.send(PLANS, encode(envelope(plan(3, []), key=REGION, source="scheduler")))
-    events = await kafka.read(LOGISTICS, ours, 3, seconds=90)
+    events = once_each(await kafka.read(LOGISTICS, ours, 3, seconds=90))
     ids = [event_id for event_id, _ in events]
-    assert ids == [f"logistics:{REGION}:v{v}:0" for v in (1, 2, 3)], ids  # nothing twice
+    # nothing new for the redelivered plan 2: a service that forgot its state would
+    # announce the move again as planned, under v2:0 with another payload
+    assert ids == [f"logistics:{REGION}:v{v}:0" for v in (1, 2, 3)], ids
     cancelled = events[2][1]
     # cancelled, not silent: the service remembered the move it announced before the restart
     assert isinstance(cancelled, MoveCancelled) and cancelled.move.depart == later.depart
