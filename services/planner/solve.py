@@ -175,7 +175,8 @@ def _solve_region(
     locked_served = [v.served[r] for r in sorted({k.request for k in kept}) if r in v.served]
     bonus = lock_bonus(inst)
     status = solver.solve(
-        model, Reporter(region, "value", params.on_progress, locked_served, bonus)
+        model,
+        Reporter(region, "value", params.on_progress, locked_served, bonus, cap=plain_bound),
     )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return seed, [], seed_teachers, "SEED", plain_bound
@@ -276,10 +277,14 @@ class Reporter(cp_model.CpSolverSolutionCallback):
         locked_served: Sequence[cp_model.IntVar] = (),
         bonus: int = 0,
         scale: float = 1.0,
+        cap: float = float("inf"),
     ) -> None:
+        """``cap``: the most the bound can be (the region's requested value): CP-SAT's
+        bound may still count bonuses of locks the incumbent has not kept yet."""
         super().__init__()
         self.region, self.phase, self.sink = region, phase, sink
         self.locked_served, self.bonus, self.scale = locked_served, bonus, scale
+        self.cap = cap
         self.started = time.perf_counter()
 
     def on_solution_callback(self) -> None:
@@ -291,7 +296,7 @@ class Reporter(cp_model.CpSolverSolutionCallback):
                 self.region,
                 self.phase,
                 (self.objective_value - paid) / self.scale,
-                (self.best_objective_bound - paid) / self.scale,
+                min(self.cap, (self.best_objective_bound - paid) / self.scale),
                 time.perf_counter() - self.started,
             )
         )
