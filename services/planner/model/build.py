@@ -15,7 +15,7 @@ from ortools.sat.python import cp_model
 from services.planner.instance import Instance
 from services.planner.ledger import Booking
 from services.planner.locks import KeptLock
-from services.planner.model import rules
+from services.planner.model import cuts, rules
 from services.planner.model.objective import served_value
 from services.planner.model.variables import Move, PlanVars
 from services.planner.options import Option
@@ -26,6 +26,7 @@ HARD_RULES = (
     rules.unit_capacity,
     rules.container_positions,
     rules.instructors,
+    cuts.container_presence,  # redundant for whole plans; tightens the LP (cuts.py)
 )
 
 
