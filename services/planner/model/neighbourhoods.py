@@ -3,8 +3,9 @@
 CP-SAT's own LNS frees random variables or constraint-graph neighbours; it
 does not know that a plan decomposes by weeks and by equipment types. Here
 each step frees the session choices of one such slice - the options of a few
-consecutive weeks, of one equipment type, or of the requests that compete
-with unserved ones for the same units and dates - fixes every other
+consecutive weeks, of one equipment type, of one container lab from some day
+on (its later itinerary), or of the requests that compete with unserved ones
+for the same units and dates - fixes every other
 session choice at the incumbent, and lets CP-SAT re-solve the rest (with
 container positions, moves and instructors all free). A step is kept only if
 it serves more value, so the result is never worse than the incumbent.
@@ -25,6 +26,7 @@ from ortools.sat.python import cp_model
 
 from services.planner.instance import Instance
 from services.planner.model.variables import PlanVars
+from services.planner.options import CONTAINER
 
 WEEK = 5  # working days
 
@@ -105,6 +107,10 @@ class _Slices:
             self.by_type[inst.requests[o.request].equipment_type].append(i)
             self.by_request[o.request].append(i)
             self.by_place[(o.kind, o.resource, o.day)].append(i)
+        self.by_box: dict[int, list[int]] = defaultdict(list)  # a lab's own sessions
+        for i, o in enumerate(v.options):
+            if o.kind == CONTAINER:
+                self.by_box[o.resource].append(i)
         self.weeks = sorted(self.by_week)
         self.types = sorted(self.by_type)
         self.total = len(v.options)
@@ -126,15 +132,19 @@ class _Slices:
         while True:
             if not self.queue:  # each type alone, then mixed slices
                 self.queue = [("type", t) for t in rng.sample(self.types, len(self.types))]
+                self.queue += [("lab", b) for b in sorted(self.by_box)]
                 self.queue += [("pair", None), ("unserved", None), ("weeks", None)] * len(
                     self.types
                 )
             kind, arg = self.queue.pop(0)
-            self.last = f"{kind} {arg}" if arg else kind
+            self.last = kind if arg is None else f"{kind} {arg}"
             if self.done.get(self.last) != self.version:
                 break
         if kind == "type":
             return set(self.by_type[arg])
+        if kind == "lab":  # the lab's sessions from some day on: its later itinerary
+            first = rng.choice(self.weeks[: max(1, len(self.weeks) - 2)]) * WEEK
+            return {i for i in self.by_box[arg] if self.v.options[i].day >= first}
         if kind == "pair":
             a, b = rng.sample(self.types, 2) if len(self.types) > 1 else (self.types[0],) * 2
             return set(self.by_type[a]) | set(self.by_type[b])
