@@ -425,7 +425,7 @@ def clashing_locks(draw: st.DrawFn, sessions: list[Any]) -> list[dict[str, Any]]
             **({"site": s.site} if draw(st.booleans()) else {}),
         }
         other = draw(st.sampled_from(sessions))
-        how = draw(st.sampled_from(["keep", "date", "staff", "spot", "site"]))
+        how = draw(st.sampled_from(["keep", "date", "staff", "spot", "site", "free"]))
         if how == "date":
             lock["date"] = str(other.date)
         elif how == "staff" and other.staff:
@@ -435,6 +435,10 @@ def clashing_locks(draw: st.DrawFn, sessions: list[Any]) -> list[dict[str, Any]]
             lock.pop("site", None)
         elif how == "site" and s.resource == "box-1":
             lock["site"] = draw(st.sampled_from(["depot", "hub", "near", "far"]))
+        elif how == "free" and s.resource == "box-1" and s.staff:
+            # no site, a named instructor who may also be needed elsewhere that slot
+            lock.pop("site", None)
+            lock["staff"] = draw(st.sampled_from(["a", "b"]))
         out.append(lock)
     return out
 
