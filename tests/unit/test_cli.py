@@ -161,6 +161,32 @@ def test_explain_says_why_a_request_is_not_served(
     ]
 
 
+def test_explain_lists_the_displaced_locks_of_an_unserved_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The unserved branch returned before the displaced rows were listed."""
+    from tests.builders import request, world
+
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(
+        requests=[request("a", **day)],
+        locked=[
+            {"request": "a", "index": 0, "date": "2027-01-05", "slot": "am", "resource": "dry-1"}
+        ],
+    )
+    data["equipment"][0]["unavailable"] = [{"from": "2027-01-05", "to": "2027-01-05"}]
+    scenario, plan = tmp_path / "s.json", tmp_path / "plan.json"
+    scenario.write_text(json.dumps(data), "utf-8")
+    assert _run(capsys, "solve", str(scenario), "-o", str(plan), "--time-limit", "2")[0] == 0
+    (displaced,) = json.loads(plan.read_text("utf-8"))["displaced"]
+    code, out, _ = _run(capsys, "explain", str(plan), "a")
+    assert code == 0
+    assert out.splitlines()[0].startswith("a: not served (")
+    assert out.splitlines()[-1] == (
+        f"  locked session #0 on 2027-01-05 was displaced: {displaced['reason']}"
+    )
+
+
 def test_explain_an_unknown_request_is_one_error_line(
     solved: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
