@@ -170,6 +170,13 @@ def summary_table(scenario: Scenario, r: PlanResult) -> Table:
 def cmd_validate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     schedule = load_schedule(args.schedule)
+    made_for = {scenario.name, f"{scenario.name} (repaired)"}  # as solve and replan name it
+    if scenario.name and schedule.scenario not in made_for:
+        # every id would be unknown: one line, not one per session
+        raise CliError(
+            f"{args.schedule} is a plan for scenario '{schedule.scenario}', "
+            f"not for '{scenario.name}' ({args.scenario})"
+        )
     problems = validate(scenario, schedule)
     if not problems:
         out.print(

@@ -85,6 +85,21 @@ def test_validate_lists_violations_and_exits_1(
     assert first["request"] in out
 
 
+def test_validate_of_another_scenarios_plan_is_one_error_line(
+    solved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan made for another scenario used to print hundreds of 'unknown request'
+    lines; it is bad input (exit 2), said once."""
+    schedule = json.loads(solved.read_text("utf-8"))
+    schedule["scenario"] = "agder-nordland-spring-2027"
+    other = tmp_path / "other-plan.json"
+    other.write_text(json.dumps(schedule), "utf-8")
+    code, out, err = _run(capsys, "validate", str(EXAMPLE), str(other))
+    assert code == 2 and out == ""
+    line = _one_error_line(err)
+    assert "agder-nordland-spring-2027" in line and "agder-spring-2027-example" in line
+
+
 def test_solve_of_locks_that_clash_writes_a_valid_plan(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
