@@ -171,8 +171,8 @@ def test_explain_says_why_a_request_is_not_served(
     assert out.splitlines() == [
         "r0: not served (not-optimised)",
         "  could be served alone, but not beside the requests this plan serves (they are "
-        "worth more together, or the solver ran out of time): only 0 date(s) stay free for "
-        "it, 1 needed; its usable slots are taken by r1, r2",
+        "worth more together): only 0 date(s) stay free for it, 1 needed; its usable slots "
+        "are taken by r1, r2",
     ]
 
 
