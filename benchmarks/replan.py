@@ -74,9 +74,9 @@ def main() -> int:
         scratch_changes = [
             c for c in diff_sessions(base.sessions, scratch.sessions) if c.kind != "added"
         ]
-        valid = not validate(after, fixed.plan.to_schedule("r")) and not validate(
-            after, scratch.to_schedule("s")
-        )
+        valid = not validate(
+            after, fixed.plan.to_schedule("r"), allow_frozen=True
+        ) and not validate(after, scratch.to_schedule("s"))
         before = {x.request for x in base.sessions}
         scratch_lost = before - {x.request for x in scratch.sessions}
         rows.append(

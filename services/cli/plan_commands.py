@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas.scenario import Scenario
+from schemas.schedule import Schedule
 from services.cli.argtypes import non_negative_int, positive_int, positive_seconds
 from services.cli.errors import CliError
 from services.cli.files import dump, load_scenario, load_schedule, write
@@ -169,6 +170,13 @@ def summary_table(scenario: Scenario, r: PlanResult) -> Table:
 def cmd_validate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     schedule = load_schedule(args.schedule)
+    made_for = {scenario.name, f"{scenario.name} (repaired)"}  # as solve and replan name it
+    if scenario.name and schedule.scenario not in made_for:
+        # every id would be unknown: one line, not one per session
+        raise CliError(
+            f"{args.schedule} is a plan for scenario '{schedule.scenario}', "
+            f"not for '{scenario.name}' ({args.scenario})"
+        )
     problems = validate(scenario, schedule)
     if not problems:
         out.print(
@@ -192,16 +200,22 @@ def cmd_explain(args: argparse.Namespace) -> int:
             staff = f", instructor {s.staff}" if s.staff else ""
             travel = f", {s.travel_minutes:.0f} min away" if s.travel_minutes else ""
             out.print(f"  #{s.index} {s.date} {s.slot} at {s.site} on {s.resource}{staff}{travel}")
-        moved = [d for d in schedule.displaced if d.request == args.request_id]
-        for d in moved:
-            out.print(f"  locked session #{d.index} on {d.date} was displaced: {d.reason}")
+        _print_displaced(schedule, args.request_id)
         return 0
     for u in schedule.unserved:
         if u.request == args.request_id:
             out.print(f"{args.request_id}: not served ({u.reason})")
             out.print(f"  {u.detail}")
+            _print_displaced(schedule, args.request_id)  # its locks went with it
             return 0
     raise CliError(f"{args.schedule}: no request '{args.request_id}' in this schedule")
+
+
+def _print_displaced(schedule: Schedule, request_id: str) -> None:
+    for d in sorted(
+        (d for d in schedule.displaced if d.request == request_id), key=lambda d: d.index
+    ):
+        out.print(f"  locked session #{d.index} on {d.date} was displaced: {d.reason}")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -104,7 +104,7 @@ def cmd_replan(args: argparse.Namespace) -> int:
     write(args.output, schedule)
     if args.scenario_out:
         write(args.scenario_out, after)
-    problems = validate(after, schedule)
+    problems = validate(after, schedule, allow_frozen=True)  # a repair's plan
     t = Table(title=f"{len(result.changes)} change(s)")
     for col in ("request", "change", "before", "after"):
         t.add_column(col)

@@ -56,6 +56,8 @@ class FinalPlan:
     where: list[list[str | None]]
     locked: set[tuple[int, int, int]]  # (request, day, slot) of kept locks: cannot move
     filled: bool = False  # complete_plan has added every request that fits
+    # regions whose value solve was proven optimal: no better plan was missed there
+    proven: frozenset[str] = frozenset()
     ledger: Ledger = field(init=False)
     holders: dict[tuple[int, int, int, int], list[Booking]] = field(init=False)
 

@@ -62,13 +62,22 @@ def hand_out_staff(
     kept: Sequence[KeptLock],
 ) -> None:
     """Match instructors to sessions within each (date, slot, site, type) group."""
-    lock_staff = {(k.request, k.day, k.slot): k.staff for k in kept if k.staff is not None}
+
+    def spot(x: Booking | KeptLock) -> tuple[int, int, int, int, int]:
+        return (x.request, x.kind, x.resource, x.day, x.slot)
+
+    lock_staff = {spot(k): k for k in kept if k.staff is not None}
     pools = {key: list(v) for key, v in teachers.items()}
-    ordered = sorted(plan, key=lambda b: (b.request, b.day, b.slot) not in lock_staff)
+    ordered = sorted(plan, key=lambda b: spot(b) not in lock_staff)
     for b in ordered:
         key = (b.day, b.slot, b.site, inst.requests[b.request].equipment_type)
         available = pools.get(key, [])
-        wanted = lock_staff.get((b.request, b.day, b.slot))
+        lock = lock_staff.get(spot(b))
+        wanted = lock.staff if lock is not None else None
+        if lock is not None and lock.binding:
+            # the model ties a lock's instructor to its group (build.keep_locks), so
+            # anyone else here would be a plan that breaks rule 8
+            assert wanted in available, f"lock instructor {wanted} not free in group {key}"
         if wanted is not None and wanted in available:
             available.remove(wanted)
             b.staff = wanted

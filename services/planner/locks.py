@@ -49,6 +49,9 @@ class KeptLock:
     slot: int
     staff: int | None
     site: str | None  # pinned site; a container lock without one lets the model choose
+    # False for the repair's naming locks (an unchanged session keeps its unit, index
+    # and, if still free, its instructor): a wish, not rule 8
+    binding: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -234,9 +234,15 @@ def _crowded(
         return crowded_code, (
             f"could be served alone{maybe}, but not in first-come-first-served order: {said}"
         )
+    # a region proven optimal has no better plan: the time limit is no excuse there
+    why = (
+        "they are worth more together"
+        if inst.region_of_request(req) in final.proven
+        else "they are worth more together, or the solver ran out of time"
+    )
     return crowded_code, (
         f"could be served alone{maybe}, but not beside the requests this plan serves "
-        f"(they are worth more together, or the solver ran out of time): {said}"
+        f"({why}): {said}"
     )
 
 

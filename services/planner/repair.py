@@ -233,6 +233,7 @@ def _unchanged(
                         b.slot,
                         staff_index.get(s.staff or ""),
                         s.site,
+                        binding=False,
                     )
                 )
                 break

@@ -67,7 +67,11 @@ def assemble_result(
     finalize.name_units(inst, plan, kept)
     finalize.number_sessions(inst, plan, kept)
     held = {(k.request, k.day, k.slot) for k in kept if k.request in served}
-    final = FinalPlan(inst, plan, where_of(inst, moves), held, filled=fill_in)
+    # only the optimiser's statuses speak of value (a repair's of fewest changes)
+    proven = frozenset(
+        g for g, s in region_status.items() if s == "OPTIMAL" and bound is not None and not fcfs
+    )
+    final = FinalPlan(inst, plan, where_of(inst, moves), held, filled=fill_in, proven=proven)
     unserved = [
         explain_unserved(inst, r, final=final, fcfs=fcfs)
         for r in range(len(inst.requests))

@@ -25,13 +25,21 @@ class Violation:
         return f"rule {self.rule}: {self.message}"
 
 
-def validate(scenario: Scenario, schedule: Schedule) -> list[Violation]:
-    return _Checker(scenario, schedule).run()
+def validate(
+    scenario: Scenario, schedule: Schedule, *, allow_frozen: bool = False
+) -> list[Violation]:
+    """Every broken hard rule and wrong metric of ``schedule``.
+
+    ``allow_frozen``: the schedule is a repair's, which locks the old plan's frozen
+    window itself, so a ``displaced`` row may be a session the scenario does not
+    lock. Anywhere else such a row is made up and rejected.
+    """
+    return _Checker(scenario, schedule, allow_frozen).run()
 
 
 class _Checker:
-    def __init__(self, sc: Scenario, plan: Schedule) -> None:
-        self.sc, self.plan = sc, plan
+    def __init__(self, sc: Scenario, plan: Schedule, allow_frozen: bool = False) -> None:
+        self.sc, self.plan, self.allow_frozen = sc, plan, allow_frozen
         self.out: list[Violation] = []
         self.geo = Distances(sc)
         self.cal = WorkCalendar(sc)
@@ -292,7 +300,9 @@ class _Checker:
 
     # rule 8 ------------------------------------------------------------
     def locks(self, positions: dict[str, dict[dt.date, str | None]]) -> None:
-        LockCheck(self.sc, self.plan, positions, self.geo, self.cal, self.bad).run()
+        LockCheck(
+            self.sc, self.plan, positions, self.geo, self.cal, self.bad, self.allow_frozen
+        ).run()
 
     def metrics(self) -> None:
         served = {s.request for s in self.plan.sessions}

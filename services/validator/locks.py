@@ -13,10 +13,11 @@ A locked session must appear unchanged unless it can no longer be kept. A
   with this lock in place, is found.
 
 That covers a lock clashing with another lock the plan keeps. A row for a
-session the scenario does not lock (the repair locks the old plan's frozen
-window itself; its unit may since have left the catalogue) is checked the
-same way; a row that cannot be a session of its request, or names a lock
-the plan keeps, is an error. An instructor works
+session the scenario does not lock is made up, and an error - except in a
+repair's plan (``allow_frozen``): the repair locks the old plan's frozen
+window itself (its unit may since have left the catalogue), and such a row is
+checked the same way when it can be a session of its request. A row that
+names a lock the plan keeps is an error. An instructor works
 in the region of their home site (regions are independent planning units),
 so a lock naming one from another region may be displaced.
 """
@@ -45,9 +46,10 @@ class LockCheck:
         geo: Distances,
         cal: WorkCalendar,
         bad: Callable[[str, str], None],
+        allow_frozen: bool = False,
     ) -> None:
         self.sc, self.plan, self.positions, self.geo, self.cal = sc, plan, positions, geo, cal
-        self.bad = bad
+        self.bad, self.allow_frozen = bad, allow_frozen
         self.req = {r.id: r for r in sc.requests}
         self.site = {s.id: s for s in sc.sites}
         self.unit = {e.id: e for e in sc.equipment}
@@ -69,12 +71,12 @@ class LockCheck:
                 self.bad(
                     "8", f"displaced {d.request}#{d.index} on {d.date} does not match its lock"
                 )
-            elif key not in locks and not self.possible(row):
+            elif key not in locks and not (self.allow_frozen and self.possible(row)):
                 self.bad("8", f"displaced {d.request}#{d.index} on {d.date} matches no lock")
             else:
                 rows[key] = d.reason
-                # a session locked outside the scenario (repair's frozen window) is
-                # checked like a lock of it
+                # a session the repair locked (its frozen window) is checked like a
+                # lock of the scenario
                 locks.setdefault(key, row)
         have = {(s.request, s.index): s for s in self.plan.sessions}
         for key, lock in locks.items():

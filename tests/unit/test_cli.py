@@ -85,6 +85,21 @@ def test_validate_lists_violations_and_exits_1(
     assert first["request"] in out
 
 
+def test_validate_of_another_scenarios_plan_is_one_error_line(
+    solved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan made for another scenario used to print hundreds of 'unknown request'
+    lines; it is bad input (exit 2), said once."""
+    schedule = json.loads(solved.read_text("utf-8"))
+    schedule["scenario"] = "agder-nordland-spring-2027"
+    other = tmp_path / "other-plan.json"
+    other.write_text(json.dumps(schedule), "utf-8")
+    code, out, err = _run(capsys, "validate", str(EXAMPLE), str(other))
+    assert code == 2 and out == ""
+    line = _one_error_line(err)
+    assert "agder-nordland-spring-2027" in line and "agder-spring-2027-example" in line
+
+
 def test_solve_of_locks_that_clash_writes_a_valid_plan(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -156,9 +171,35 @@ def test_explain_says_why_a_request_is_not_served(
     assert out.splitlines() == [
         "r0: not served (not-optimised)",
         "  could be served alone, but not beside the requests this plan serves (they are "
-        "worth more together, or the solver ran out of time): only 0 date(s) stay free for "
-        "it, 1 needed; its usable slots are taken by r1, r2",
+        "worth more together): only 0 date(s) stay free for it, 1 needed; its usable slots "
+        "are taken by r1, r2",
     ]
+
+
+def test_explain_lists_the_displaced_locks_of_an_unserved_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The unserved branch returned before the displaced rows were listed."""
+    from tests.builders import request, world
+
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(
+        requests=[request("a", **day)],
+        locked=[
+            {"request": "a", "index": 0, "date": "2027-01-05", "slot": "am", "resource": "dry-1"}
+        ],
+    )
+    data["equipment"][0]["unavailable"] = [{"from": "2027-01-05", "to": "2027-01-05"}]
+    scenario, plan = tmp_path / "s.json", tmp_path / "plan.json"
+    scenario.write_text(json.dumps(data), "utf-8")
+    assert _run(capsys, "solve", str(scenario), "-o", str(plan), "--time-limit", "2")[0] == 0
+    (displaced,) = json.loads(plan.read_text("utf-8"))["displaced"]
+    code, out, _ = _run(capsys, "explain", str(plan), "a")
+    assert code == 0
+    assert out.splitlines()[0].startswith("a: not served (")
+    assert out.splitlines()[-1] == (
+        f"  locked session #0 on 2027-01-05 was displaced: {displaced['reason']}"
+    )
 
 
 def test_explain_an_unknown_request_is_one_error_line(

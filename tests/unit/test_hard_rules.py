@@ -394,6 +394,24 @@ def test_rule8_validator_rejects_rows_that_are_no_lock() -> None:
     assert _rule8(data, raw) == ["locked session a#0 is kept but listed as displaced"]
 
 
+def test_rule8_validator_rejects_an_invented_displaced_row() -> None:
+    """'lo' was never locked: a row claiming its confirmed session was displaced is
+    made up. Only the repair (which locks its frozen window itself) may list rows
+    the scenario does not lock, and it says so with ``allow_frozen``."""
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(
+        slots=[{"id": "am", "part": "day", "start": "08:30", "end": "11:30"}],
+        requests=[request("hi", priority=3, **day), request("lo", priority=1, **day)],
+    )
+    raw = _raw(data)
+    assert [s["request"] for s in raw["sessions"]] == ["hi"]
+    row = {"request": "lo", "index": 0, "date": "2027-01-05", "slot": "am", "resource": "dry-1"}
+    raw["displaced"] = [{**row, "reason": "made up"}]
+    assert _rule8(data, raw) == ["displaced lo#0 on 2027-01-05 matches no lock"]
+    frozen = validate(parse(data), schedule(raw), allow_frozen=True)
+    assert [str(v) for v in frozen] == []
+
+
 def test_rule8_validator_accepts_a_lock_that_became_unusable() -> None:
     data, lock, raw = _locked_plan()
     data["equipment"][0]["unavailable"] = [{"from": "2027-01-14", "to": "2027-01-14"}]

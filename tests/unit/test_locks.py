@@ -213,3 +213,32 @@ def test_the_fcfs_baseline_keeps_the_locks_it_can() -> None:
     ]
     result, displaced = planned(data)  # the optimiser moves the container and keeps both
     assert displaced == {} and kept(result, "q", "2027-01-12")
+
+
+def test_a_container_lock_without_site_keeps_its_named_instructor() -> None:
+    """The lock named ola but no site: the model only asked ola to teach *some*
+    dry-room group in that slot (he took b's at the hub) and the hand-out gave a's
+    locked session to kari, so `hubplan solve` refused its own plan (rule 8)."""
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    box = {**container(), "start_site": "far", "types": ["dry-room"]}
+    kari = {"id": "kari", "home_site": "far", "types": ["dry-room", "fire-safety"]}
+    data = world(
+        equipment=[
+            {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]},
+            {"id": "fire-f", "type": "fire-safety", "site": "far", "seats": 12, "parts": ["day"]},
+        ],
+        containers=[box],
+        staff=[
+            {**OLA, "max_sessions_per_week": 5},
+            {**kari, "parts": ["day"], "max_sessions_per_week": 5},
+        ],
+        requests=[
+            request("a", site="far", max_travel_minutes=20, **day),
+            request("b", **day),
+            request("e", site="far", equipment_type="fire-safety", max_travel_minutes=20, **day),
+        ],
+        locked=[lock("a", "2027-01-05", resource="box-1", staff="ola")],
+    )
+    result, displaced = planned(data)
+    assert displaced == {}
+    assert [s.staff for s in result.sessions if s.request == "a"] == ["ola"]

@@ -136,6 +136,54 @@ def test_reason_not_optimised_when_crowded_out() -> None:
     assert reason == "not-optimised" and "could be served alone" in detail
 
 
+def test_not_optimised_blames_the_time_limit_only_when_the_region_is_not_proven(
+    monkeypatch: Any,
+) -> None:
+    """One instructor, two sites too far apart for the lunch gap: the proven optimum
+    serves b, so a's detail must not say the solver may have run out of time."""
+    from services.planner import solve as solve_module
+
+    day = {"earliest": "2027-01-05", "latest": "2027-01-05"}
+    data = world(
+        equipment=[
+            {"id": "dry-1", "type": "dry-room", "site": "hub", "seats": 12, "parts": ["day"]},
+            {"id": "dry-f", "type": "dry-room", "site": "far", "seats": 12, "parts": ["day"]},
+        ],
+        staff=[
+            {
+                "id": "ola",
+                "home_site": "hub",
+                "types": ["dry-room"],
+                "parts": ["day"],
+                "max_sessions_per_week": 5,
+            }
+        ],
+        requests=[
+            request("a", site="hub", max_travel_minutes=5, **day),
+            request("b", site="far", max_travel_minutes=5, priority=2, **day),
+        ],
+    )
+    scenario = parse(data)
+    result = solve(scenario, EXACT)
+    assert result.region_status == {"r": "OPTIMAL"}
+    ((reason, detail),) = [(u.reason, u.detail) for u in result.unserved if u.request == "a"]
+    assert reason == "not-optimised"
+    assert detail.startswith(
+        "could be served alone, but not beside the requests this plan serves (they are "
+        "worth more together): "
+    )
+    real = solve_module._solve_region
+
+    def unproven(*args: Any, **kwargs: Any) -> Any:
+        plan, moves, teachers, _, bound = real(*args, **kwargs)
+        return plan, moves, teachers, "FEASIBLE", bound
+
+    monkeypatch.setattr(solve_module, "_solve_region", unproven)
+    result = solve(scenario, EXACT)
+    (detail,) = [u.detail for u in result.unserved if u.request == "a"]
+    assert "(they are worth more together, or the solver ran out of time)" in detail
+
+
 def test_reason_is_not_not_optimised_when_no_plan_can_serve_it_alone() -> None:
     """The depot is closed on the 5th and 6th; the only other pad needs a two-day move:
     no plan serves 2 sessions in 4-6 January, though each date alone is usable."""
@@ -425,7 +473,7 @@ def clashing_locks(draw: st.DrawFn, sessions: list[Any]) -> list[dict[str, Any]]
             **({"site": s.site} if draw(st.booleans()) else {}),
         }
         other = draw(st.sampled_from(sessions))
-        how = draw(st.sampled_from(["keep", "date", "staff", "spot", "site"]))
+        how = draw(st.sampled_from(["keep", "date", "staff", "spot", "site", "free"]))
         if how == "date":
             lock["date"] = str(other.date)
         elif how == "staff" and other.staff:
@@ -435,6 +483,10 @@ def clashing_locks(draw: st.DrawFn, sessions: list[Any]) -> list[dict[str, Any]]
             lock.pop("site", None)
         elif how == "site" and s.resource == "box-1":
             lock["site"] = draw(st.sampled_from(["depot", "hub", "near", "far"]))
+        elif how == "free" and s.resource == "box-1" and s.staff:
+            # no site, a named instructor who may also be needed elsewhere that slot
+            lock.pop("site", None)
+            lock["staff"] = draw(st.sampled_from(["a", "b"]))
         out.append(lock)
     return out
 

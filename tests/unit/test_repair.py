@@ -28,7 +28,7 @@ def _disrupt(data: dict[str, Any], schedule: Schedule, *items: dict[str, Any], *
     )
     in_force = schedule.model_copy(update={"container_moves": trips})
     result = repair(after, in_force, RepairParams(time_limit=5, workers=2, **params))
-    assert validate(after, result.plan.to_schedule("after")) == []
+    assert validate(after, result.plan.to_schedule("after"), allow_frozen=True) == []
     return result
 
 
@@ -125,20 +125,22 @@ def test_frozen_session_that_became_impossible_is_displaced() -> None:
     data = world(requests=[request("a", earliest="2027-01-04", latest="2027-01-15")])
     before = _planned(data)
     s = before.sessions[0]
-    result = _disrupt(
-        data,
-        before,
-        {
-            "kind": "equipment-unavailable",
-            "equipment": s.resource,
-            "from": str(s.date),
-            "to": str(s.date),
-        },
-        today=s.date,
-        frozen_days=2,
-    )
+    broken = {
+        "kind": "equipment-unavailable",
+        "equipment": s.resource,
+        "from": str(s.date),
+        "to": str(s.date),
+    }
+    result = _disrupt(data, before, broken, today=s.date, frozen_days=2)
     assert [d.request for d in result.plan.displaced] == ["a"]
     assert result.lost == [] and result.plan.sessions[0].date != s.date
+    # the frozen window is the repair's own lock: outside the repair path the row
+    # matches no lock of the scenario
+    events = DisruptionList.model_validate({"disruptions": [broken]}, strict=False).disruptions
+    after = apply_disruptions(parse(data), events, [], s.date)[0]
+    assert [str(v) for v in validate(after, result.plan.to_schedule("after"))] == [
+        f"rule 8: displaced a#0 on {s.date} matches no lock"
+    ]
 
 
 def test_cancellation_promotes_a_waitlisted_request() -> None:

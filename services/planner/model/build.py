@@ -69,25 +69,30 @@ def keep_locks(
         by_key[(o.request, o.kind, o.resource, o.day, o.slot)].append((o.site, var))
     locked = set()
     for lock in kept:
-        found = by_key.get((lock.request, lock.kind, lock.resource, lock.day, lock.slot), [])
-        terms = [var for site, var in found if lock.site is None or site == lock.site]
+        found = [
+            (site, var)
+            for site, var in by_key.get(
+                (lock.request, lock.kind, lock.resource, lock.day, lock.slot), []
+            )
+            if lock.site is None or site == lock.site
+        ]
         served = v.served.get(lock.request)
         if served is None:
             continue
-        model.add(sum(terms) == served)
+        model.add(sum(var for _, var in found) == served)
         locked.add(lock.request)
         if lock.staff is not None:
+            # The named instructor teaches in the lock's own group: at whichever site
+            # the lock's session is held. Asking only for *some* group of the type in
+            # the slot let them teach another session while the hand-out gave the
+            # locked one to someone else.
             kind = inst.requests[lock.request].equipment_type
-            teach = [
-                var
-                for (i, k, s, site, t), var in v.teach.items()
-                if i == lock.staff
-                and k == lock.day
-                and s == lock.slot
-                and t == kind
-                and (lock.site is None or site == lock.site)  # at the lock's site, not elsewhere
-            ]
-            model.add(sum(teach) >= served)
+            for site, var in found:
+                teach = v.teach.get((lock.staff, lock.day, lock.slot, site, kind))
+                if teach is None:  # they cannot teach there: not this site
+                    model.add(var == 0)
+                else:
+                    model.add(teach >= var)
     return locked
 
 
