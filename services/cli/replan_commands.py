@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas.disruptions import DisruptionList
-from schemas.schedule import ContainerMove
+from schemas.scenario import LockedSession, Scenario
+from schemas.schedule import ContainerMove, Schedule
 from services.cli.errors import CliError
 from services.cli.files import load, load_scenario, load_schedule, write
 from services.planner.disruptions import DisruptionError, apply_disruptions
@@ -103,7 +104,7 @@ def cmd_replan(args: argparse.Namespace) -> int:
     schedule = result.plan.to_schedule(f"{scenario.name or 'scenario'} (repaired)")
     write(args.output, schedule)
     if args.scenario_out:
-        write(args.scenario_out, after)
+        write(args.scenario_out, with_frozen_locks(after, schedule))
     problems = validate(after, schedule, allow_frozen=True)  # a repair's plan
     t = Table(title=f"{len(result.changes)} change(s)")
     for col in ("request", "change", "before", "after"):
@@ -144,6 +145,32 @@ def cmd_replan(args: argparse.Namespace) -> int:
     if problems:
         raise CliError(f"the repaired plan breaks a rule: {problems[0]}")
     return 0
+
+
+def with_frozen_locks(after: Scenario, schedule: Schedule) -> Scenario:
+    """``after`` with a lock for every frozen-window session the repair had to displace.
+
+    The repair locks the frozen window itself; a displaced row of such a lock names
+    no lock of ``after``, and ``hubplan validate`` refuses a row no lock names. With
+    the lock written out, the scenario says what the plan was held to.
+    """
+    named = {(lock.request, lock.index) for lock in after.locked}
+    frozen = [
+        LockedSession(
+            request=d.request,
+            index=d.index,
+            date=d.date,
+            slot=d.slot,
+            resource=d.resource,
+            staff=d.staff,
+            site=d.site,
+        )
+        for d in schedule.displaced
+        if (d.request, d.index) not in named
+    ]
+    if not frozen:
+        return after
+    return after.model_copy(update={"locked": [*after.locked, *frozen]})
 
 
 def _trip(m: ContainerMove | None) -> str:

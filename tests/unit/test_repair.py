@@ -6,7 +6,9 @@ import datetime as dt
 from typing import Any
 
 from schemas.disruptions import DisruptionList
+from schemas.scenario import Scenario
 from schemas.schedule import ContainerMove, Schedule
+from services.cli.replan_commands import with_frozen_locks
 from services.planner.disruptions import apply_disruptions
 from services.planner.repair import RepairParams, repair
 from services.planner.solve import SolveParams, solve
@@ -138,9 +140,15 @@ def test_frozen_session_that_became_impossible_is_displaced() -> None:
     # matches no lock of the scenario
     events = DisruptionList.model_validate({"disruptions": [broken]}, strict=False).disruptions
     after = apply_disruptions(parse(data), events, [], s.date)[0]
-    assert [str(v) for v in validate(after, result.plan.to_schedule("after"))] == [
+    repaired = result.plan.to_schedule("after")
+    assert [str(v) for v in validate(after, repaired)] == [
         f"rule 8: displaced a#0 on {s.date} matches no lock"
     ]
+    # `hubplan replan --scenario-out` writes that lock out, so the pair validates
+    written = with_frozen_locks(after, repaired)
+    reread = Scenario.model_validate_json(written.model_dump_json(by_alias=True))
+    assert [(lock.request, lock.date) for lock in reread.locked] == [("a", s.date)]
+    assert validate(reread, repaired) == []
 
 
 def test_cancellation_promotes_a_waitlisted_request() -> None:
