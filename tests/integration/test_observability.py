@@ -34,6 +34,7 @@ import yaml
 from aiokafka import AIOKafkaProducer
 
 from schemas.events import INTAKE
+from services.observability.lag import hubplan_groups
 from services.observability.prometheus import DEPLOY, PrometheusOptions, find_binary
 from services.scenarios.shipped import load_shipped
 from services.stack import Stack, StackConfig, default_tokens
@@ -309,6 +310,24 @@ def test_every_metric_the_issue_names_is_scraped(observed: Stack) -> None:
     assert observed.prometheus is not None
     r = httpx.get(f"{observed.prometheus.url}/api/v1/label/__name__/values", timeout=30)
     assert METRICS - set(r.json()["data"]) == set()
+
+
+def lag_series(url: str) -> set[tuple[str, str]]:
+    found = promql(url, "hubplan_consumer_lag_messages", instant=True)
+    return {(x["metric"]["consumer"], x["metric"]["topic"]) for x in found}
+
+
+def test_lag_is_measured_on_every_topic_each_consumer_group_reads(observed: Stack) -> None:
+    """The scheduler on hubplan.intake; logistics on hubplan.plans, .intake and
+    .decisions (its three agents): a consumer stuck on any of them shows."""
+    assert observed.prometheus is not None
+    wanted = {(g.consumer, g.topic) for g in hubplan_groups()}
+    assert {(c, t) for c, t in wanted if c == "logistics"} == {
+        ("logistics", "hubplan.plans"),
+        ("logistics", "hubplan.intake"),
+        ("logistics", "hubplan.decisions"),
+    }
+    assert wanted - lag_series(observed.prometheus.url) == set()
 
 
 # panel queries whose every value may be 0 under the test's load, and why; any
