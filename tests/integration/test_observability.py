@@ -1,14 +1,14 @@
 """Observability against the real thing: a running stack, a real Prometheus.
 
 A demo-like load (a shipped scenario through the HTTP API in two waves, an
-invalid request, a cancellation, a poison message, a small region whose
-container must move twice, and a few seconds with the worker and the
-logistics consumer stopped) runs against a stack whose Prometheus scrapes
-every service each second. Then, through Prometheus' HTTP API: every
-dashboard variable's ``label_values`` query; every panel query with the
-variables at "All" (finite and, but for ZERO_OK, non-zero data) and at a
-real value; every vector selector of every alert and panel on its own. And
-promtool checks the deploy config, the rules and their unit tests.
+invalid request, a cancellation, a poison message on the intake and one on
+hubplan.plans, a small region whose container must move twice, and a few
+seconds with the worker and the logistics consumer stopped) runs against a
+stack whose Prometheus scrapes every service each second. Then, through
+Prometheus' HTTP API: every dashboard variable's ``label_values`` query; every
+panel query with the variables at "All" (finite and, but for ZERO_OK, non-zero
+data) and at a real value; every vector selector of every alert and panel on
+its own. And promtool checks the deploy config, the rules and their unit tests.
 
 Prometheus missing: skipped on a developer's machine, a failure in CI
 (``CI=true``; ``.ci/run`` installs Debian's ``prometheus``).
@@ -33,7 +33,7 @@ import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
 
-from schemas.events import INTAKE
+from schemas.events import INTAKE, PLANS
 from services.observability.lag import hubplan_groups
 from services.observability.prometheus import DEPLOY, PrometheusOptions, find_binary
 from services.scenarios.shipped import load_shipped
@@ -62,6 +62,10 @@ METRICS = {  # what the issue asks for, by name
     "hubplan_events_total",
     "hubplan_waitlisted_requests",
     "hubplan_container_location_info",
+    # the logistics consumer's own (Logistics dashboard, events/s)
+    "hubplan_logistics_plans_total",
+    "hubplan_logistics_move_events_total",
+    "hubplan_logistics_last_offset",
 }
 
 
@@ -181,10 +185,12 @@ def stall(stack: Stack, http: httpx.Client, op: dict[str, str]) -> None:
 
 
 async def poison(bootstrap: str, region: str) -> None:
-    """Bytes that are no event: the scheduler dead-letters them."""
+    """Bytes that are no event, on the intake (the scheduler dead-letters them) and on
+    hubplan.plans (the logistics consumer does: plans handled, outcome dead-letter)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
-    await producer.send_and_wait(INTAKE, b"not an envelope", key=region.encode())
+    for topic in (INTAKE, PLANS):
+        await producer.send_and_wait(topic, b"not an envelope", key=region.encode())
     await producer.stop()
 
 

@@ -181,6 +181,36 @@ def test_panels_and_alerts_name_only_metrics_the_services_export() -> None:
     assert used - known == set()
 
 
+# exported families no panel, variable or alert reads, and why that is fine
+UNUSED_OK = {
+    "hubplan_promotions": "the waitlist and served-share panels show what promotions do; the "
+    "counter is there to split them by way (cancellation, optimiser, catalogue) when asked",
+    "hubplan_events_published": "the gateway's side of 'Requests received by outcome', which "
+    "counts the same calls; kept to compare with what the scheduler handled",
+    "hubplan_requests": "requests by status as the read side sees them, for ad-hoc queries; "
+    "the decision panels count the same decisions as they happen",
+    "hubplan_readside_events_applied": "the read side's progress; 'Read side caught up' and "
+    "the gateway-readside lag series are what an operator reads",
+    "hubplan_logistics_last_offset": "the logistics consumer's progress per partition; its lag "
+    "on hubplan.plans (Logistics, Pipeline health) says whether it moves",
+}
+
+
+def test_every_exported_metric_is_on_a_dashboard_or_alert_or_named_unused() -> None:
+    """A metric no panel or alert reads is one nobody looks at (the logistics counters
+    were, until a re-audit); UNUSED_OK names the few that are fine so, and why."""
+    variables = [v["query"]["query"] for b in boards().values() for v in b["templating"]["list"]]
+    used = {m for e in [*exprs(), *variables] for m in re.findall(r"\b(hubplan_[a-z_]+)", e)}
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
+    unused = {
+        name
+        for name, fam in families().items()
+        if not {name + s for s in suffixes.get(fam.type, [""])} & used
+    }
+    assert unused == set(UNUSED_OK), "read somewhere now (drop it from UNUSED_OK), or unread"
+    assert all(len(reason) > 40 for reason in UNUSED_OK.values())
+
+
 def test_metric_names_follow_the_guide_and_labels_are_bounded() -> None:
     for name, fam in families().items():
         assert name.startswith("hubplan_"), name

@@ -50,6 +50,11 @@ def query(expr: str, legend: str = "", *, instant: bool = False, ref: str = "A")
     return q
 
 
+def prop(id_val: str, value: object) -> model.DynamicConfigValue:
+    """One field property, for ``override_by_name`` / ``override_by_query``."""
+    return model.DynamicConfigValue(id_val=id_val, value=value)
+
+
 def thresholds(steps: Steps) -> dashboard.ThresholdsConfig:
     return (
         dashboard.ThresholdsConfig()
