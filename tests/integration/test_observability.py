@@ -168,7 +168,7 @@ def stall(stack: Stack, http: httpx.Client, op: dict[str, str]) -> None:
             for n in range(3):
                 body = req(LAB, f"stall-{n}", site="near", max_travel_minutes=10)
                 assert http.post("/v1/requests", json=body, headers=op).status_code == 202
-            wait_for(
+            never = wait_for(
                 url,
                 [
                     'hubplan_consumer_lag_messages{consumer="scheduler"} > 0',
@@ -176,10 +176,12 @@ def stall(stack: Stack, http: httpx.Client, op: dict[str, str]) -> None:
                 ],
                 seconds=8,
             )
+            assert never == [], f"the stopped worker never showed in {never}"
         finally:
             worker.send_signal(signal.SIGCONT)
         plans = 'hubplan_consumer_lag_messages{consumer="logistics", topic="hubplan.plans"} > 0'
-        wait_for(url, [plans], seconds=15)
+        never = wait_for(url, [plans], seconds=15)
+        assert never == [], "the stopped logistics consumer never showed lag on hubplan.plans"
     finally:
         stack.logistics.send_signal(signal.SIGCONT)
 
@@ -334,6 +336,16 @@ def test_lag_is_measured_on_every_topic_each_consumer_group_reads(observed: Stac
         ("logistics", "hubplan.decisions"),
     }
     assert wanted - lag_series(observed.prometheus.url) == set()
+
+
+def test_the_stalled_consumer_groups_showed_their_own_lag(observed: Stack) -> None:
+    """The lag panels' non-zero check passes on the gateway read side's lag alone;
+    the scheduler's and the logistics group's own series must have shown the stall."""
+    assert observed.prometheus is not None
+    for consumer, topic in (("scheduler", "hubplan.intake"), ("logistics", "hubplan.plans")):
+        series = f'hubplan_consumer_lag_messages{{consumer="{consumer}", topic="{topic}"}}'
+        peak = promql(observed.prometheus.url, f"max_over_time({series}[15m]) > 0", True)
+        assert peak, f"{consumer} never lagged on {topic} while stopped"
 
 
 # panel queries whose every value may be 0 under the test's load, and why; any
