@@ -292,8 +292,14 @@ def boards() -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text()) for p in sorted(DASHBOARDS.glob("*.json"))}
 
 
+def query_variables(board: dict[str, Any]) -> list[dict[str, Any]]:
+    """The board's label_values variables, in order; the ``datasource`` variable (which
+    Prometheus: every panel's ``${datasource}``) is Grafana's to fill, not a query."""
+    return [v for v in board["templating"]["list"] if v["type"] == "query"]
+
+
 def variable_names() -> set[str]:
-    return {v["name"] for b in boards().values() for v in b["templating"]["list"]}
+    return {v["name"] for b in boards().values() for v in query_variables(b)}
 
 
 def panel_targets(board: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
@@ -398,7 +404,7 @@ def choose_values(url: str, board: str) -> dict[str, str]:
     """For each variable in order, the first value its query returns (given the ones
     chosen before it) for which every panel of the board shows data."""
     chosen: dict[str, str] = {}
-    for var in boards()[board]["templating"]["list"]:
+    for var in query_variables(boards()[board]):
         name = var["name"]
         candidates = variable_values(url, var["query"]["query"], chosen)
         assert candidates, f"{board}: ${name} offers nothing once {chosen}"
@@ -421,7 +427,7 @@ def test_every_template_variable_query_returns_values(observed: Stack) -> None:
     checked = 0
     for board, data in boards().items():
         chosen: dict[str, str] = {}
-        for var in data["templating"]["list"]:
+        for var in query_variables(data):
             query = var["query"]["query"]
             assert variable_values(url, query, {}), f"{board}: {query} with every variable at All"
             found = variable_values(url, query, chosen)
@@ -437,7 +443,7 @@ def test_every_panel_query_returns_data_for_one_real_variable_value(observed: St
     url = observed.prometheus.url
     for board in boards():
         chosen = choose_values(url, board)
-        assert set(chosen) == {v["name"] for v in boards()[board]["templating"]["list"]}
+        assert set(chosen) == {v["name"] for v in query_variables(boards()[board])}
         assert empty_targets(url, board, chosen) == [], (board, chosen)
 
 

@@ -149,8 +149,13 @@ def test_a_broken_panel_is_caught_by_the_schema() -> None:
     steps = board["panels"][3]["fieldConfig"]["defaults"]["thresholds"]["steps"]
     del steps[1:]  # only the base colour: no level that means anything
     assert board["panels"][3]["title"] not in THRESHOLD_EXEMPT
-    board["templating"]["list"][0]["query"]["query"] = "up"  # not a label_values query
-    assert len(list(jsonschema.Draft202012Validator(schema).iter_errors(board))) == 4
+    first_query = next(v for v in board["templating"]["list"] if v["type"] == "query")
+    first_query["query"]["query"] = "up"  # not a label_values query
+    board["panels"][4]["datasource"]["uid"] = "prometheus"  # not the $datasource variable
+    assert len(list(jsonschema.Draft202012Validator(schema).iter_errors(board))) == 5
+    del board["templating"]["list"][0]  # no datasource variable first
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(board))
+    assert len(errors) > 5 and any(list(e.path)[:2] == ["templating", "list"] for e in errors)
 
 
 # panels whose thresholds have only the base step, and why a level means nothing there
@@ -199,7 +204,12 @@ UNUSED_OK = {
 def test_every_exported_metric_is_on_a_dashboard_or_alert_or_named_unused() -> None:
     """A metric no panel or alert reads is one nobody looks at (the logistics counters
     were, until a re-audit); UNUSED_OK names the few that are fine so, and why."""
-    variables = [v["query"]["query"] for b in boards().values() for v in b["templating"]["list"]]
+    variables = [
+        v["query"]["query"]
+        for b in boards().values()
+        for v in b["templating"]["list"]
+        if v["type"] == "query"
+    ]
     used = {m for e in [*exprs(), *variables] for m in re.findall(r"\b(hubplan_[a-z_]+)", e)}
     suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
     unused = {
@@ -254,9 +264,18 @@ def test_no_service_exports_created_series(service: Any) -> None:
 
 def test_grafana_provisioning_matches_the_dashboards() -> None:
     ds = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())
-    uids = {d["uid"] for d in ds["datasources"]}
-    for board in boards().values():
-        assert {p["datasource"]["uid"] for p in board["panels"]} <= uids
+    provisioned = {d["uid"]: d["type"] for d in ds["datasources"]}
+    for name, board in boards().items():
+        # every panel, target and query variable reads the $datasource variable ...
+        refs = [p["datasource"] for p in board["panels"]]
+        refs += [t["datasource"] for p in board["panels"] for t in p["targets"]]
+        variables = board["templating"]["list"]
+        refs += [v["datasource"] for v in variables if v["type"] == "query"]
+        assert {r["uid"] for r in refs} == {"${datasource}"}, name
+        # ... which offers every Prometheus and defaults to the provisioned one
+        chooser = [v for v in variables if v["type"] == "datasource"]
+        assert [v["name"] for v in chooser] == ["datasource"] == [variables[0]["name"]], name
+        assert chooser[0]["query"] == provisioned[chooser[0]["current"]["value"]], name
     provider = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "hubplan.yml").read_text())
     path = provider["providers"][0]["options"]["path"]
     mounts = compose()["services"]["grafana"]["volumes"]
