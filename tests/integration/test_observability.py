@@ -483,6 +483,10 @@ def test_prometheus_scrapes_every_service(observed: Stack) -> None:
     jobs = {"hubplan-gateway", "hubplan-scheduler", "hubplan-logistics"}
     assert {t["labels"]["job"] for t in active} == jobs
     assert all(t["health"] == "up" for t in active), [t.get("lastError") for t in active]
+    # HubplanWorkerRestarting reads both Faust workers' process start time
+    for job in ("hubplan-scheduler", "hubplan-logistics"):
+        started = f'process_start_time_seconds{{job="{job}"}}'
+        assert promql(observed.prometheus.url, started, True), started
 
 
 def test_promtool_checks_config_rules_and_alert_unit_tests() -> None:

@@ -282,6 +282,29 @@ def test_grafana_provisioning_matches_the_dashboards() -> None:
     assert f"./deploy/grafana/dashboards:{path}:ro" in mounts
 
 
+def alerts() -> dict[str, dict[str, Any]]:
+    out = {}
+    for path in (PROMETHEUS / "rules").glob("*.yml"):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            out |= {r["alert"]: r for r in group["rules"]}
+    return out
+
+
+def test_runbooks_say_what_compose_and_the_services_do() -> None:
+    """Scaling is HUBPLAN_SCHEDULER_WORKERS (compose's --scale leaves the expected
+    count behind); the logistics consumer has its log, its lag and its restarts."""
+    rules = alerts()
+    lag = rules["HubplanConsumerLagHigh"]["annotations"]["runbook"]
+    assert "HUBPLAN_SCHEDULER_WORKERS=N docker compose up -d" in lag
+    assert "logistics" in lag
+    for name, rule in rules.items():
+        assert "--scale scheduler" not in json.dumps(rule), name
+    assert "logistics.log" in rules["HubplanServiceDown"]["annotations"]["runbook"]
+    restarting = rules["HubplanWorkerRestarting"]
+    assert "hubplan-scheduler" in restarting["expr"] and "hubplan-logistics" in restarting["expr"]
+    assert "scheduler could not" not in rules["HubplanDeadLetters"]["annotations"]["description"]
+
+
 def compose() -> dict[str, Any]:
     return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text()))
 
