@@ -305,6 +305,28 @@ def test_runbooks_say_what_compose_and_the_services_do() -> None:
     assert "scheduler could not" not in rules["HubplanDeadLetters"]["annotations"]["description"]
 
 
+def test_every_service_in_compose_uses_the_one_partition_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The topics, the scheduler and logistics must agree (the logistics tables are
+    co-partitioned with the topics): all read HUBPLAN_PARTITIONS, set once."""
+    from services.logistics.config import LogisticsSettings
+    from services.scheduler.config import SchedulerSettings
+
+    services = compose()["services"]
+    shared = services["scheduler"]["environment"]["HUBPLAN_PARTITIONS"]
+    assert services["logistics"]["environment"]["HUBPLAN_PARTITIONS"] == shared
+    assert "HUBPLAN_LOGISTICS_PARTITIONS" not in services["logistics"]["environment"]
+    assert "os.environ['HUBPLAN_PARTITIONS']" in " ".join(services["topics"]["command"])
+    assert services["topics"]["environment"]["HUBPLAN_PARTITIONS"] == shared
+    for name in ("scheduler", "logistics"):  # a value other than the default is read
+        for key, value in services[name]["environment"].items():
+            if "${" not in str(value):  # compose interpolation: not the point here
+                monkeypatch.setenv(key, "3" if key == "HUBPLAN_PARTITIONS" else str(value))
+        settings = SchedulerSettings() if name == "scheduler" else LogisticsSettings()
+        assert settings.partitions == 3, name
+
+
 def compose() -> dict[str, Any]:
     return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text()))
 
@@ -346,10 +368,24 @@ def test_compose_references_resolve_and_mounted_paths_exist() -> None:
         assert any(module in m for m in modules), module
     scrape = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
     jobs = {j["job_name"] for j in scrape["scrape_configs"]}
-    assert {"hubplan-scheduler", "hubplan-gateway"} <= jobs
+    assert {"hubplan-scheduler", "hubplan-gateway", "hubplan-logistics"} <= jobs
     dns = next(j for j in scrape["scrape_configs"] if j["job_name"] == "hubplan-scheduler")
     port = dns["dns_sd_configs"][0]["port"]
     assert services["scheduler"]["environment"]["HUBPLAN_METRICS_PORT"] == str(port)
+    logistics = next(j for j in scrape["scrape_configs"] if j["job_name"] == "hubplan-logistics")
+    [target] = logistics["static_configs"][0]["targets"]
+    host, logistics_port = target.split(":")
+    assert host == "logistics" in services
+    env = services["logistics"]["environment"]
+    assert env["HUBPLAN_LOGISTICS_METRICS_PORT"] == logistics_port
+    assert env["HUBPLAN_LOGISTICS_METRICS_ADDR"] == "0.0.0.0"  # scraped from another container
+    exposed = re.search(r"^EXPOSE (.+)$", (ROOT / "Dockerfile").read_text(), re.M)
+    assert exposed is not None
+    assert {str(port), logistics_port} <= set(exposed.group(1).split())
+    # Prometheus starts after every service it scrapes
+    scraped = {"hubplan-scheduler": "scheduler", "hubplan-gateway": "gateway"}
+    scraped["hubplan-logistics"] = "logistics"
+    assert {scraped[j] for j in jobs if j in scraped} <= set(services["prometheus"]["depends_on"])
     # the replicas compose starts are the count the workers export for the
     # 'workers missing' alert: one variable sets both
     replicas = services["scheduler"]["deploy"]["replicas"]
