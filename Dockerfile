@@ -17,6 +17,6 @@ RUN pip install ".[pictures]" \
 USER hubplan
 WORKDIR /data
 
-# scheduler metrics, gateway HTTP (API and /metrics)
-EXPOSE 9100 8080
+# scheduler metrics, gateway HTTP (API and /metrics), logistics metrics
+EXPOSE 9100 8080 9102
 CMD ["python", "-m", "services.gateway"]

@@ -203,9 +203,7 @@ class Scenario(Catalogue):
     # loaders still report unknown ids, so one pass names every problem (an
     # unknown site once hid behind the same request's inverted window).
     @classmethod
-    def model_validate_json(
-        cls, json_data: str | bytes | bytearray, **kwargs: Any
-    ) -> Scenario:
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Scenario:
         try:
             return super().model_validate_json(json_data, **kwargs)
         except ValidationError as exc:

@@ -8,18 +8,45 @@ the fields at fault.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
 
 from schemas.common import Strict, describe_errors
 from schemas.events import MAX_EVENT_BYTES, PAYLOADS, Envelope
 
+# why a message cannot become an event (``decode`` here, ``decode_logistics``)
+WireReason = Literal[
+    "empty-message",
+    "too-large",
+    "not-json",
+    "not-an-envelope",
+    "bad-envelope",
+    "unknown-type",
+    "schema-invalid",
+]
+# why a consumer parks an event it could read: it contradicts the state
+# (services/scheduler/*_handlers.py), the handler failed, or what it would send
+# is too large (services/scheduler/agents.py, services/logistics/agents.py)
+ConsumerReason = Literal[
+    "unknown-reference",
+    "catalogue-invalid",
+    "catalogue-change-invalid",
+    "disruption-invalid",
+    "offer-unknown",
+    "handler-error",
+    "output-too-large",
+]
+# every ``reason`` a dead letter can have: a metrics label, pre-exported at 0
+DeadLetterReason = Literal[WireReason, ConsumerReason]
+WIRE_REASONS: tuple[str, ...] = get_args(WireReason)
+DEADLETTER_REASONS: tuple[str, ...] = get_args(DeadLetterReason)
+
 
 class WireError(Exception):
     """A message that cannot become an event."""
 
-    def __init__(self, reason: str, errors: list[dict[str, str]] | None = None) -> None:
+    def __init__(self, reason: WireReason, errors: list[dict[str, str]] | None = None) -> None:
         super().__init__(
             reason if not errors else f"{reason}: {errors[0]['field']}: {errors[0]['message']}"
         )

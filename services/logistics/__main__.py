@@ -28,6 +28,7 @@ def main() -> int:
     if settings.metrics_port:
         from prometheus_client import start_http_server
 
+        metrics.add_process_metrics()
         start_http_server(
             settings.metrics_port, addr=settings.metrics_addr, registry=metrics.registry
         )

@@ -27,6 +27,9 @@ class LogisticsSettings(BaseSettings):
     partitions: int = Field(
         default=6,
         ge=1,
+        # the shared HUBPLAN_PARTITIONS (compose sets it once for every service) unless
+        # HUBPLAN_LOGISTICS_PARTITIONS says otherwise: co-partitioned with the scheduler
+        validation_alias=AliasChoices("HUBPLAN_LOGISTICS_PARTITIONS", "HUBPLAN_PARTITIONS"),
         description="Partitions of hubplan.intake/decisions/plans (and of the tables).",
     )
     data_dir: str = Field(default=".hubplan/logistics", description="Faust's local data dir.")

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    ProcessCollector,
+    disable_created_metrics,
+)
 
 from services.scheduler.metrics import deadletter_counter
 
@@ -41,6 +47,12 @@ class LogisticsMetrics:
             self.move_events.labels(kind)  # 0, not absent, until the first one
         for outcome in ("ok", "dead-letter"):
             self.plans.labels(outcome)
+
+    def add_process_metrics(self) -> None:
+        """``process_*`` (start time, CPU, memory) in this registry, as the scheduler has
+        them in the default one: HubplanWorkerRestarting counts restarts by
+        ``process_start_time_seconds``. Only for the registry the service serves."""
+        ProcessCollector(registry=self.registry)
 
     def observe(
         self,

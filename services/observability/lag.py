@@ -22,16 +22,20 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from schemas.events import INTAKE, PLANS
+from schemas.events import DECISIONS, INTAKE, PLANS
 
 log = logging.getLogger("hubplan.observability.lag")
 
 LagKey = tuple[str, str]  # (consumer, topic)
+# what the logistics app's agents read (services.logistics.topics.SOURCES; a unit
+# test keeps the two equal - not imported, so the gateway does not load Faust)
+LOGISTICS_READS = (PLANS, INTAKE, DECISIONS)
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,17 @@ class Group:
 
 
 def hubplan_groups(prefix: str = "hubplan") -> tuple[Group, ...]:
-    """The scheduler's and the logistics consumer's groups (``<prefix>-scheduler`` ...)."""
+    """The scheduler's and the logistics consumer's groups (``<prefix>-scheduler`` ...).
+
+    A Faust app's consumer group is its app id: the scheduler's is
+    ``<prefix>-scheduler`` (it reads ``hubplan.intake``), the logistics
+    service's ``<prefix>-logistics`` (``HUBPLAN_LOGISTICS_GROUP_ID``, as
+    ``hubplan up`` sets it), which reads ``hubplan.plans``, ``hubplan.intake``
+    and ``hubplan.decisions``.
+    """
     return (
         Group("scheduler", f"{prefix}-scheduler", INTAKE),
-        Group("logistics", f"{prefix}-logistics", PLANS),
+        *(Group("logistics", f"{prefix}-logistics", t) for t in LOGISTICS_READS),
     )
 
 
@@ -97,10 +108,13 @@ class LagProbe:
         assert self._admin is not None and self._offsets is not None
         out: dict[LagKey, int] = {}
         parts = await self._partitions(sorted({g.topic for g in self.groups}))
+        offsets: dict[str, Any] = {}  # one request per group, however many topics it reads
         for g in self.groups:
             if not parts.get(g.topic):
                 continue
-            committed = await self._admin.list_consumer_group_offsets(g.group_id)
+            if g.group_id not in offsets:
+                offsets[g.group_id] = await self._admin.list_consumer_group_offsets(g.group_id)
+            committed = offsets[g.group_id]
             mine = {tp: om.offset for tp, om in committed.items() if tp.topic == g.topic}
             if not mine or all(o < 0 for o in mine.values()):
                 continue

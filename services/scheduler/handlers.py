@@ -52,6 +52,7 @@ from schemas.events import (
 )
 from schemas.scenario import Request, request_problems
 from schemas.schedule import Session, Unserved
+from schemas.wire import DeadLetterReason
 from services.planner.ledger import Booking
 from services.scheduler.cancel_handlers import on_cancel, on_retry, retry_freed
 from services.scheduler.catalogue_edit import (
@@ -116,7 +117,7 @@ class Outcome:
 class InvalidEvent(Exception):
     """A well-formed event that contradicts the state (goes to the dead-letter topic)."""
 
-    def __init__(self, reason: str, errors: list[dict[str, str]]) -> None:
+    def __init__(self, reason: DeadLetterReason, errors: list[dict[str, str]]) -> None:
         super().__init__(
             f"{reason}: {errors[0]['field']}: {errors[0]['message']}" if errors else reason
         )

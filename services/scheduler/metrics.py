@@ -27,6 +27,7 @@ from prometheus_client import (
 
 from schemas.common import Audience
 from schemas.events import BookingConfirmed, BookingRequested
+from schemas.wire import DEADLETTER_REASONS, WIRE_REASONS
 from services.observability.planview import RegionFigures, region_figures
 from services.scheduler.handlers import Outcome
 from services.scheduler.state import RegionRuntime
@@ -34,25 +35,14 @@ from services.scheduler.state import RegionRuntime
 DECIDED = ("confirmed", "waitlisted", "rejected", "cancelled")
 PROMOTED_VIA = {"optimised": "optimiser", "catalogue": "catalogue"}
 SOLVER_STATUSES = ("optimal", "feasible", "seed", "fcfs", "error")
-# dead-letter reasons known up front (schemas/wire.py, scheduler handlers and agents):
-# exported as 0 from the start, so the first dead letter is an increase
-# Prometheus can see, not a new series that starts at 1
-DEADLETTER_REASONS = (
-    "empty-message",
-    "not-json",
-    "not-an-envelope",
-    "bad-envelope",
-    "unknown-type",
-    "schema-invalid",
-    "handler-error",
-    "unknown-reference",
-    "catalogue-invalid",
-    "catalogue-change-invalid",
-)
 
 
 def deadletter_counter(registry: CollectorRegistry) -> Counter:
     """``hubplan_deadletter_messages_total`` by reason, every reason at 0 from the start.
+
+    Every reason: ``schemas.wire.DEADLETTER_REASONS``, the Literal that WireError
+    and InvalidEvent are typed with. At 0 from the start, so the first dead
+    letter is an increase Prometheus can see, not a new series that starts at 1.
 
     One family for every service that dead-letters (the scheduler, logistics),
     so the dead-letter panels and the DLQ alert see them all.
@@ -90,6 +80,8 @@ class SchedulerMetrics:
             ["type", "outcome"],
             registry=r,
         )
+        for reason in WIRE_REASONS:  # the agent counts ("undecodable", reason): at 0, as above
+            self.events.labels("undecodable", reason)
         self.decisions = Counter(
             "hubplan_decisions_total",
             "First decisions on requests and cancellations.",

@@ -1,14 +1,14 @@
 """Observability against the real thing: a running stack, a real Prometheus.
 
 A demo-like load (a shipped scenario through the HTTP API in two waves, an
-invalid request, a cancellation, a poison message, a small region whose
-container must move twice, and a few seconds with the worker and the
-logistics consumer stopped) runs against a stack whose Prometheus scrapes
-every service each second. Then, through Prometheus' HTTP API: every
-dashboard variable's ``label_values`` query; every panel query with the
-variables at "All" (finite and, but for ZERO_OK, non-zero data) and at a
-real value; every vector selector of every alert and panel on its own. And
-promtool checks the deploy config, the rules and their unit tests.
+invalid request, a cancellation, a poison message on the intake and one on
+hubplan.plans, a small region whose container must move twice, and a few
+seconds with the worker and the logistics consumer stopped) runs against a
+stack whose Prometheus scrapes every service each second. Then, through
+Prometheus' HTTP API: every dashboard variable's ``label_values`` query; every
+panel query with the variables at "All" (finite and, but for ZERO_OK, non-zero
+data) and at a real value; every vector selector of every alert and panel on
+its own. And promtool checks the deploy config, the rules and their unit tests.
 
 Prometheus missing: skipped on a developer's machine, a failure in CI
 (``CI=true``; ``.ci/run`` installs Debian's ``prometheus``).
@@ -33,7 +33,8 @@ import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
 
-from schemas.events import INTAKE
+from schemas.events import INTAKE, PLANS
+from services.observability.lag import hubplan_groups
 from services.observability.prometheus import DEPLOY, PrometheusOptions, find_binary
 from services.scenarios.shipped import load_shipped
 from services.stack import Stack, StackConfig, default_tokens
@@ -61,6 +62,10 @@ METRICS = {  # what the issue asks for, by name
     "hubplan_events_total",
     "hubplan_waitlisted_requests",
     "hubplan_container_location_info",
+    # the logistics consumer's own (Logistics dashboard, events/s)
+    "hubplan_logistics_plans_total",
+    "hubplan_logistics_move_events_total",
+    "hubplan_logistics_last_offset",
 }
 
 
@@ -163,7 +168,7 @@ def stall(stack: Stack, http: httpx.Client, op: dict[str, str]) -> None:
             for n in range(3):
                 body = req(LAB, f"stall-{n}", site="near", max_travel_minutes=10)
                 assert http.post("/v1/requests", json=body, headers=op).status_code == 202
-            wait_for(
+            never = wait_for(
                 url,
                 [
                     'hubplan_consumer_lag_messages{consumer="scheduler"} > 0',
@@ -171,19 +176,23 @@ def stall(stack: Stack, http: httpx.Client, op: dict[str, str]) -> None:
                 ],
                 seconds=8,
             )
+            assert never == [], f"the stopped worker never showed in {never}"
         finally:
             worker.send_signal(signal.SIGCONT)
         plans = 'hubplan_consumer_lag_messages{consumer="logistics", topic="hubplan.plans"} > 0'
-        wait_for(url, [plans], seconds=15)
+        never = wait_for(url, [plans], seconds=15)
+        assert never == [], "the stopped logistics consumer never showed lag on hubplan.plans"
     finally:
         stack.logistics.send_signal(signal.SIGCONT)
 
 
 async def poison(bootstrap: str, region: str) -> None:
-    """Bytes that are no event: the scheduler dead-letters them."""
+    """Bytes that are no event, on the intake (the scheduler dead-letters them) and on
+    hubplan.plans (the logistics consumer does: plans handled, outcome dead-letter)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
-    await producer.send_and_wait(INTAKE, b"not an envelope", key=region.encode())
+    for topic in (INTAKE, PLANS):
+        await producer.send_and_wait(topic, b"not an envelope", key=region.encode())
     await producer.stop()
 
 
@@ -283,8 +292,14 @@ def boards() -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text()) for p in sorted(DASHBOARDS.glob("*.json"))}
 
 
+def query_variables(board: dict[str, Any]) -> list[dict[str, Any]]:
+    """The board's label_values variables, in order; the ``datasource`` variable (which
+    Prometheus: every panel's ``${datasource}``) is Grafana's to fill, not a query."""
+    return [v for v in board["templating"]["list"] if v["type"] == "query"]
+
+
 def variable_names() -> set[str]:
-    return {v["name"] for b in boards().values() for v in b["templating"]["list"]}
+    return {v["name"] for b in boards().values() for v in query_variables(b)}
 
 
 def panel_targets(board: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
@@ -309,6 +324,34 @@ def test_every_metric_the_issue_names_is_scraped(observed: Stack) -> None:
     assert observed.prometheus is not None
     r = httpx.get(f"{observed.prometheus.url}/api/v1/label/__name__/values", timeout=30)
     assert METRICS - set(r.json()["data"]) == set()
+
+
+def lag_series(url: str) -> set[tuple[str, str]]:
+    found = promql(url, "hubplan_consumer_lag_messages", instant=True)
+    return {(x["metric"]["consumer"], x["metric"]["topic"]) for x in found}
+
+
+def test_lag_is_measured_on_every_topic_each_consumer_group_reads(observed: Stack) -> None:
+    """The scheduler on hubplan.intake; logistics on hubplan.plans, .intake and
+    .decisions (its three agents): a consumer stuck on any of them shows."""
+    assert observed.prometheus is not None
+    wanted = {(g.consumer, g.topic) for g in hubplan_groups()}
+    assert {(c, t) for c, t in wanted if c == "logistics"} == {
+        ("logistics", "hubplan.plans"),
+        ("logistics", "hubplan.intake"),
+        ("logistics", "hubplan.decisions"),
+    }
+    assert wanted - lag_series(observed.prometheus.url) == set()
+
+
+def test_the_stalled_consumer_groups_showed_their_own_lag(observed: Stack) -> None:
+    """The lag panels' non-zero check passes on the gateway read side's lag alone;
+    the scheduler's and the logistics group's own series must have shown the stall."""
+    assert observed.prometheus is not None
+    for consumer, topic in (("scheduler", "hubplan.intake"), ("logistics", "hubplan.plans")):
+        series = f'hubplan_consumer_lag_messages{{consumer="{consumer}", topic="{topic}"}}'
+        peak = promql(observed.prometheus.url, f"max_over_time({series}[15m]) > 0", True)
+        assert peak, f"{consumer} never lagged on {topic} while stopped"
 
 
 # panel queries whose every value may be 0 under the test's load, and why; any
@@ -361,7 +404,7 @@ def choose_values(url: str, board: str) -> dict[str, str]:
     """For each variable in order, the first value its query returns (given the ones
     chosen before it) for which every panel of the board shows data."""
     chosen: dict[str, str] = {}
-    for var in boards()[board]["templating"]["list"]:
+    for var in query_variables(boards()[board]):
         name = var["name"]
         candidates = variable_values(url, var["query"]["query"], chosen)
         assert candidates, f"{board}: ${name} offers nothing once {chosen}"
@@ -384,7 +427,7 @@ def test_every_template_variable_query_returns_values(observed: Stack) -> None:
     checked = 0
     for board, data in boards().items():
         chosen: dict[str, str] = {}
-        for var in data["templating"]["list"]:
+        for var in query_variables(data):
             query = var["query"]["query"]
             assert variable_values(url, query, {}), f"{board}: {query} with every variable at All"
             found = variable_values(url, query, chosen)
@@ -400,7 +443,7 @@ def test_every_panel_query_returns_data_for_one_real_variable_value(observed: St
     url = observed.prometheus.url
     for board in boards():
         chosen = choose_values(url, board)
-        assert set(chosen) == {v["name"] for v in boards()[board]["templating"]["list"]}
+        assert set(chosen) == {v["name"] for v in query_variables(boards()[board])}
         assert empty_targets(url, board, chosen) == [], (board, chosen)
 
 
@@ -440,6 +483,10 @@ def test_prometheus_scrapes_every_service(observed: Stack) -> None:
     jobs = {"hubplan-gateway", "hubplan-scheduler", "hubplan-logistics"}
     assert {t["labels"]["job"] for t in active} == jobs
     assert all(t["health"] == "up" for t in active), [t.get("lastError") for t in active]
+    # HubplanWorkerRestarting reads both Faust workers' process start time
+    for job in ("hubplan-scheduler", "hubplan-logistics"):
+        started = f'process_start_time_seconds{{job="{job}"}}'
+        assert promql(observed.prometheus.url, started, True), started
 
 
 def test_promtool_checks_config_rules_and_alert_unit_tests() -> None:

@@ -149,8 +149,13 @@ def test_a_broken_panel_is_caught_by_the_schema() -> None:
     steps = board["panels"][3]["fieldConfig"]["defaults"]["thresholds"]["steps"]
     del steps[1:]  # only the base colour: no level that means anything
     assert board["panels"][3]["title"] not in THRESHOLD_EXEMPT
-    board["templating"]["list"][0]["query"]["query"] = "up"  # not a label_values query
-    assert len(list(jsonschema.Draft202012Validator(schema).iter_errors(board))) == 4
+    first_query = next(v for v in board["templating"]["list"] if v["type"] == "query")
+    first_query["query"]["query"] = "up"  # not a label_values query
+    board["panels"][4]["datasource"]["uid"] = "prometheus"  # not the $datasource variable
+    assert len(list(jsonschema.Draft202012Validator(schema).iter_errors(board))) == 5
+    del board["templating"]["list"][0]  # no datasource variable first
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(board))
+    assert len(errors) > 5 and any(list(e.path)[:2] == ["templating", "list"] for e in errors)
 
 
 # panels whose thresholds have only the base step, and why a level means nothing there
@@ -179,6 +184,41 @@ def test_panels_and_alerts_name_only_metrics_the_services_export() -> None:
     known = exposed_names() | {"up"}
     used = {m for e in exprs() for m in re.findall(r"\b(hubplan_[a-z_]+|up)\b(?=[{\[\s)]|$)", e)}
     assert used - known == set()
+
+
+# exported families no panel, variable or alert reads, and why that is fine
+UNUSED_OK = {
+    "hubplan_promotions": "the waitlist and served-share panels show what promotions do; the "
+    "counter is there to split them by way (cancellation, optimiser, catalogue) when asked",
+    "hubplan_events_published": "the gateway's side of 'Requests received by outcome', which "
+    "counts the same calls; kept to compare with what the scheduler handled",
+    "hubplan_requests": "requests by status as the read side sees them, for ad-hoc queries; "
+    "the decision panels count the same decisions as they happen",
+    "hubplan_readside_events_applied": "the read side's progress; 'Read side caught up' and "
+    "the gateway-readside lag series are what an operator reads",
+    "hubplan_logistics_last_offset": "the logistics consumer's progress per partition; its lag "
+    "on hubplan.plans (Logistics, Pipeline health) says whether it moves",
+}
+
+
+def test_every_exported_metric_is_on_a_dashboard_or_alert_or_named_unused() -> None:
+    """A metric no panel or alert reads is one nobody looks at (the logistics counters
+    were, until a re-audit); UNUSED_OK names the few that are fine so, and why."""
+    variables = [
+        v["query"]["query"]
+        for b in boards().values()
+        for v in b["templating"]["list"]
+        if v["type"] == "query"
+    ]
+    used = {m for e in [*exprs(), *variables] for m in re.findall(r"\b(hubplan_[a-z_]+)", e)}
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
+    unused = {
+        name
+        for name, fam in families().items()
+        if not {name + s for s in suffixes.get(fam.type, [""])} & used
+    }
+    assert unused == set(UNUSED_OK), "read somewhere now (drop it from UNUSED_OK), or unread"
+    assert all(len(reason) > 40 for reason in UNUSED_OK.values())
 
 
 def test_metric_names_follow_the_guide_and_labels_are_bounded() -> None:
@@ -224,13 +264,67 @@ def test_no_service_exports_created_series(service: Any) -> None:
 
 def test_grafana_provisioning_matches_the_dashboards() -> None:
     ds = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())
-    uids = {d["uid"] for d in ds["datasources"]}
-    for board in boards().values():
-        assert {p["datasource"]["uid"] for p in board["panels"]} <= uids
+    provisioned = {d["uid"]: d["type"] for d in ds["datasources"]}
+    for name, board in boards().items():
+        # every panel, target and query variable reads the $datasource variable ...
+        refs = [p["datasource"] for p in board["panels"]]
+        refs += [t["datasource"] for p in board["panels"] for t in p["targets"]]
+        variables = board["templating"]["list"]
+        refs += [v["datasource"] for v in variables if v["type"] == "query"]
+        assert {r["uid"] for r in refs} == {"${datasource}"}, name
+        # ... which offers every Prometheus and defaults to the provisioned one
+        chooser = [v for v in variables if v["type"] == "datasource"]
+        assert [v["name"] for v in chooser] == ["datasource"] == [variables[0]["name"]], name
+        assert chooser[0]["query"] == provisioned[chooser[0]["current"]["value"]], name
     provider = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "hubplan.yml").read_text())
     path = provider["providers"][0]["options"]["path"]
     mounts = compose()["services"]["grafana"]["volumes"]
     assert f"./deploy/grafana/dashboards:{path}:ro" in mounts
+
+
+def alerts() -> dict[str, dict[str, Any]]:
+    out = {}
+    for path in (PROMETHEUS / "rules").glob("*.yml"):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            out |= {r["alert"]: r for r in group["rules"]}
+    return out
+
+
+def test_runbooks_say_what_compose_and_the_services_do() -> None:
+    """Scaling is HUBPLAN_SCHEDULER_WORKERS (compose's --scale leaves the expected
+    count behind); the logistics consumer has its log, its lag and its restarts."""
+    rules = alerts()
+    lag = rules["HubplanConsumerLagHigh"]["annotations"]["runbook"]
+    assert "HUBPLAN_SCHEDULER_WORKERS=N docker compose up -d" in lag
+    assert "logistics" in lag
+    for name, rule in rules.items():
+        assert "--scale scheduler" not in json.dumps(rule), name
+    assert "logistics.log" in rules["HubplanServiceDown"]["annotations"]["runbook"]
+    restarting = rules["HubplanWorkerRestarting"]
+    assert "hubplan-scheduler" in restarting["expr"] and "hubplan-logistics" in restarting["expr"]
+    assert "scheduler could not" not in rules["HubplanDeadLetters"]["annotations"]["description"]
+
+
+def test_every_service_in_compose_uses_the_one_partition_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The topics, the scheduler and logistics must agree (the logistics tables are
+    co-partitioned with the topics): all read HUBPLAN_PARTITIONS, set once."""
+    from services.logistics.config import LogisticsSettings
+    from services.scheduler.config import SchedulerSettings
+
+    services = compose()["services"]
+    shared = services["scheduler"]["environment"]["HUBPLAN_PARTITIONS"]
+    assert services["logistics"]["environment"]["HUBPLAN_PARTITIONS"] == shared
+    assert "HUBPLAN_LOGISTICS_PARTITIONS" not in services["logistics"]["environment"]
+    assert "os.environ['HUBPLAN_PARTITIONS']" in " ".join(services["topics"]["command"])
+    assert services["topics"]["environment"]["HUBPLAN_PARTITIONS"] == shared
+    for name in ("scheduler", "logistics"):  # a value other than the default is read
+        for key, value in services[name]["environment"].items():
+            if "${" not in str(value):  # compose interpolation: not the point here
+                monkeypatch.setenv(key, "3" if key == "HUBPLAN_PARTITIONS" else str(value))
+        settings = SchedulerSettings() if name == "scheduler" else LogisticsSettings()
+        assert settings.partitions == 3, name
 
 
 def compose() -> dict[str, Any]:
@@ -274,10 +368,24 @@ def test_compose_references_resolve_and_mounted_paths_exist() -> None:
         assert any(module in m for m in modules), module
     scrape = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
     jobs = {j["job_name"] for j in scrape["scrape_configs"]}
-    assert {"hubplan-scheduler", "hubplan-gateway"} <= jobs
+    assert {"hubplan-scheduler", "hubplan-gateway", "hubplan-logistics"} <= jobs
     dns = next(j for j in scrape["scrape_configs"] if j["job_name"] == "hubplan-scheduler")
     port = dns["dns_sd_configs"][0]["port"]
     assert services["scheduler"]["environment"]["HUBPLAN_METRICS_PORT"] == str(port)
+    logistics = next(j for j in scrape["scrape_configs"] if j["job_name"] == "hubplan-logistics")
+    [target] = logistics["static_configs"][0]["targets"]
+    host, logistics_port = target.split(":")
+    assert host == "logistics" in services
+    env = services["logistics"]["environment"]
+    assert env["HUBPLAN_LOGISTICS_METRICS_PORT"] == logistics_port
+    assert env["HUBPLAN_LOGISTICS_METRICS_ADDR"] == "0.0.0.0"  # scraped from another container
+    exposed = re.search(r"^EXPOSE (.+)$", (ROOT / "Dockerfile").read_text(), re.M)
+    assert exposed is not None
+    assert {str(port), logistics_port} <= set(exposed.group(1).split())
+    # Prometheus starts after every service it scrapes
+    scraped = {"hubplan-scheduler": "scheduler", "hubplan-gateway": "gateway"}
+    scraped["hubplan-logistics"] = "logistics"
+    assert {scraped[j] for j in jobs if j in scraped} <= set(services["prometheus"]["depends_on"])
     # the replicas compose starts are the count the workers export for the
     # 'workers missing' alert: one variable sets both
     replicas = services["scheduler"]["deploy"]["replicas"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -10,7 +11,11 @@ from prometheus_client import CollectorRegistry
 
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.readside import Projection, RequestView
-from services.observability.lag import LagProbe
+from services.logistics.config import LogisticsSettings
+from services.logistics.topics import SOURCES
+from services.observability.lag import LagProbe, hubplan_groups
+from services.scheduler.config import SchedulerSettings
+from services.stack import StackConfig
 
 
 def test_read_side_figures_are_recomputed_on_every_scrape() -> None:
@@ -74,3 +79,19 @@ def test_own_lag_sums_partitions_per_topic_and_skips_unfetched() -> None:
     fake: Any = FakeConsumer({a: 10, b: 5, c: None}, {a: 7, b: 5, c: 0})
     probe = LagProbe("unused:9092", on_lag=lambda _: None, own=lambda: fake)
     assert asyncio.run(probe._own_lag()) == {("gateway-readside", "hubplan.intake"): 3}
+
+
+def test_lag_is_measured_on_every_topic_each_consumer_group_reads() -> None:
+    """The groups the gateway's probe watches are the ones the Faust apps really
+    join (the app id is the group), on every topic their agents read."""
+
+    groups = hubplan_groups("p")
+    logistics = {g.topic for g in groups if g.consumer == "logistics"}
+    assert logistics == set(SOURCES) == {"hubplan.plans", "hubplan.intake", "hubplan.decisions"}
+    assert {g.topic for g in groups if g.consumer == "scheduler"} == {"hubplan.intake"}
+    config = StackConfig(data_dir=Path("unused"), group_prefix="p")
+    ids = {g.consumer: g.group_id for g in groups}
+    assert ids == {"scheduler": config.app_id, "logistics": config.logistics_id}
+    default = {g.consumer: g.group_id for g in hubplan_groups()}
+    assert default["logistics"] == LogisticsSettings.model_fields["group_id"].default
+    assert default["scheduler"] == SchedulerSettings.model_fields["app_id"].default

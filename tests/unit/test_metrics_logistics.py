@@ -23,3 +23,12 @@ def test_counts_plans_and_move_events_by_kind() -> None:
     # the family the dead-letter panels and the DLQ alert read, by reason
     assert get("hubplan_deadletter_messages_total", {"reason": "not-json"}) == 1
     assert get("hubplan_deadletter_messages_total", {"reason": "schema-invalid"}) == 0
+
+
+def test_the_served_registry_has_the_process_start_time_the_restart_alert_reads() -> None:
+    """HubplanWorkerRestarting counts changes of process_start_time_seconds for the
+    scheduler and logistics jobs; logistics serves its own registry, so it adds them."""
+    m = LogisticsMetrics(CollectorRegistry())
+    assert m.registry.get_sample_value("process_start_time_seconds") is None
+    m.add_process_metrics()
+    assert (m.registry.get_sample_value("process_start_time_seconds") or 0) > 0

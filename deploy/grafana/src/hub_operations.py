@@ -93,9 +93,7 @@ def build() -> Any:
             "sessions in the horizon. A container counts under each type it can serve.",
             "suffix: sessions",
             [
-                query(
-                    f"sum by (equipment_type) ({DEMAND}{{{KIND}}})", "{{equipment_type}} demand"
-                ),
+                query(f"sum by (equipment_type) ({DEMAND}{{{KIND}}})", "{{equipment_type}} demand"),
                 query(
                     f"sum by (equipment_type) ({OFFER}{{{KIND}}})",
                     "{{equipment_type}} capacity",

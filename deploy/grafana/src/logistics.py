@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from grafana_foundation_sdk.models import dashboard as model
-from panels import GREEN, ORANGE, RED, bars, board, query, rows_table, series, timeline
+from panels import GREEN, ORANGE, RED, bars, board, prop, query, rows_table, series, timeline
 
 R = 'region=~"$region"'
 NEXT = f"min by (region, container) (hubplan_container_next_move_timestamp_seconds{{{R}}})"
+RI = "$__rate_interval"
 KM = "/ 1000"  # the metrics keep metres (base units); Grafana's lengthkm does not rescale
-
-
-def prop(id_val: str, value: object) -> model.DynamicConfigValue:
-    return model.DynamicConfigValue(id_val=id_val, value=value)
 
 
 def build() -> Any:
@@ -108,6 +104,39 @@ def build() -> Any:
                 prop("custom.axisPlacement", "right"),
                 prop("custom.thresholdsStyle", {"mode": "off"}),  # the lines are in km
             ],
+        ),
+        series(
+            "Plans handled by outcome",
+            "hubplan.plans messages the logistics consumer handled per rate window: ok "
+            "(itinerary updated, move events sent) or dead-letter (undecodable, or the "
+            "handler failed: the message is parked on hubplan.deadletter with its reason, "
+            "and HubplanDeadLetters fires). The dashed lines, at 1 and 10, are for "
+            "dead-letter: any one is worth reading. The scheduler sends a region's plan at "
+            "most every 0.2 s, so ok follows the re-planning, not the request rate.",
+            "short",
+            [
+                query(
+                    f"sum by (outcome) (increase(hubplan_logistics_plans_total[{RI}]))",
+                    "{{outcome}}",
+                )
+            ],
+            steps=[(None, GREEN), (1, ORANGE), (10, RED)],
+        ).override_by_name("ok", [prop("custom.thresholdsStyle", {"mode": "off"})]),
+        series(
+            "Move events by kind",
+            "Move events the logistics consumer put on hubplan.logistics per rate window "
+            "(what hubs and the haulier are told): planned (a new move), changed (its day, "
+            "site or container changed), cancelled. Dashed lines at 10 and 50 per window: "
+            "many changed or cancelled moves mean the optimiser keeps re-planning moves "
+            "already announced.",
+            "short",
+            [
+                query(
+                    f"sum by (kind) (increase(hubplan_logistics_move_events_total[{RI}]))",
+                    "{{kind}}",
+                )
+            ],
+            steps=[(None, GREEN), (10, ORANGE), (50, RED)],
         ),
         series(
             "Plan updates not yet read (hubplan.plans lag)",

@@ -32,7 +32,11 @@ from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import prometheus as prom_model
 
-DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="prometheus")
+# every panel, target and query variable reads the Prometheus the ``datasource``
+# variable picks; its default is the one deploy/grafana/provisioning provisions,
+# and an operator importing the JSON into their own Grafana picks theirs
+PROVISIONED = "prometheus"  # uid of the provisioned datasource
+DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
 GREEN, ORANGE, RED, BLUE = "green", "orange", "red", "blue"
 Steps = Sequence[tuple[float | None, str]]
 # thresholds used again and again
@@ -48,6 +52,11 @@ def query(expr: str, legend: str = "", *, instant: bool = False, ref: str = "A")
         q = q.legend_format(legend)
     q = q.instant().format(prom_model.PromQueryFormat.TABLE) if instant else q.range()
     return q
+
+
+def prop(id_val: str, value: object) -> model.DynamicConfigValue:
+    """One field property, for ``override_by_name`` / ``override_by_query``."""
+    return model.DynamicConfigValue(id_val=id_val, value=value)
 
 
 def thresholds(steps: Steps) -> dashboard.ThresholdsConfig:
@@ -213,6 +222,20 @@ def variable(name: str, label: str, about: str, label_values: str) -> dashboard.
     )
 
 
+def datasource_variable() -> dashboard.DatasourceVariable:
+    """Which Prometheus the dashboard reads: any of type prometheus, by default the
+    provisioned one (uid ``prometheus``)."""
+    return (
+        dashboard.DatasourceVariable("datasource")
+        .label("Data source")
+        .description(
+            "The Prometheus that scrapes hubplan (jobs hubplan-scheduler, -gateway, -logistics)."
+        )
+        .type("prometheus")
+        .current(model.VariableOption(selected=True, text="Prometheus", value=PROVISIONED))
+    )
+
+
 def region_variable() -> dashboard.QueryVariable:
     return variable(
         "region",
@@ -229,7 +252,7 @@ def board(
     panels: list[Any],
     variables: Sequence[dashboard.QueryVariable] = (),
 ) -> dashboard.Dashboard:
-    """A hubplan dashboard: the region variable first, then ``variables``."""
+    """A hubplan dashboard: the datasource and region variables first, then ``variables``."""
     b = (
         dashboard.Dashboard(title)
         .uid(uid)
@@ -238,6 +261,7 @@ def board(
         .time("now-6h", "now")
         .refresh("30s")
         .timezone("browser")
+        .with_variable(datasource_variable())
         .with_variable(region_variable())
     )
     for v in variables:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from panels import GREEN, ORANGE, RED, WORKER_RATE, board, query, series, single, up_mappings
+from panels import (
+    GREEN,
+    ORANGE,
+    RED,
+    WORKER_RATE,
+    board,
+    prop,
+    query,
+    series,
+    single,
+    up_mappings,
+)
 
 R = 'region=~"$region"'
 RI = "$__rate_interval"
@@ -59,14 +70,30 @@ def build() -> Any:
         ),
         series(
             "Events processed per second",
-            "Intake events handled by the scheduler workers, by event type. Dashed lines: "
-            "1,000 and 2,000 events/s, half of and all that one worker is built to decide "
-            "(docs/benchmarks.md); a load near them needs more workers (up to the partition "
-            "count).",
+            "Stacked: intake events handled by the scheduler workers, by event type "
+            "(undecodable: dead-lettered). Dashed lines: 1,000 and 2,000 events/s, half of "
+            "and all that one worker is built to decide (docs/benchmarks.md); a load near "
+            "them needs more workers (up to the partition count). Its own line, not "
+            "stacked: hubplan.plans messages handled by the logistics consumer (it also "
+            "reads catalogue events and decisions, which are not counted here; their lag is "
+            "on 'Consumer lag').",
             "ops",
-            [query(f"sum by (type) (rate(hubplan_events_total[{RI}]))", "{{type}}")],
+            [
+                query(f"sum by (type) (rate(hubplan_events_total[{RI}]))", "{{type}}"),
+                query(
+                    f"sum(rate(hubplan_logistics_plans_total[{RI}]))",
+                    "logistics: plans",
+                    ref="B",
+                ),
+            ],
             steps=WORKER_RATE,
             stack=True,
+        ).override_by_query(
+            "B",
+            [
+                prop("custom.stacking", {"mode": "none"}),
+                prop("custom.thresholdsStyle", {"mode": "off"}),  # the levels are a worker's
+            ],
         ),
         series(
             "Requests received by outcome",
