@@ -31,6 +31,7 @@ from services.logistics.exports import orders_csv
 from services.logistics.itinerary import DEFAULT_NOTICE_DAYS, notice_deadline
 from services.logistics.models import MoveChanges, TransportOrder
 from services.logistics.pictures import gantt_chart, save, site_map
+from services.planner.calendar import reference_day
 
 console = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -94,7 +95,7 @@ def _scenario(path: str) -> Scenario:
 
 def cmd_moves(args: argparse.Namespace) -> int:
     since, until = _date(args.since, "--from"), _date(args.until, "--until")
-    today = _date(args.today, "--today") or since or dt.date.today()
+    given = _date(args.today, "--today") or since
     for flag, path in (("--chart", args.chart), ("--map", args.map_file)):
         _picture_suffix(path, flag)  # before anything is printed or written
     if since and until and until < since:
@@ -112,6 +113,7 @@ def cmd_moves(args: argparse.Namespace) -> int:
     # the options first: a wrong combination is said before any file is read
     scenario = _scenario(args.scenario)
     schedule = load_schedule(args.schedule)
+    today = given or reference_day(scenario)  # as the scheduler and the gateway count it
     notice = args.notice_days
     if args.compare:
         return _compare(args, scenario, schedule, today, since, until)

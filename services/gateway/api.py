@@ -475,7 +475,7 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
             "regions": [{"region": r, "plan": proj.plans.get(r)} for r in sorted(proj.catalogues)]
         }
 
-    app.include_router(logistics_router(projection))
+    app.include_router(logistics_router(projection, settings.notice_days))
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and read-side catch-up")
     async def health() -> JSONResponse:

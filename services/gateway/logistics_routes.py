@@ -30,9 +30,13 @@ from services.logistics.book import scenario_of_catalogue
 from services.logistics.changes import changes_csv, changes_json, compare_moves
 from services.logistics.drawing import Drawing, PngUnavailableError
 from services.logistics.errors import LogisticsError, UnknownReferenceError
+from services.planner.calendar import reference_day
 
 OSLO = ZoneInfo("Europe/Oslo")
-TODAY = "Reference day of the notice period (default: today)."
+TODAY = (
+    "Reference day of the notice period (default: today in Norway, or the horizon start "
+    "if later, as the scheduler counts it)."
+)
 
 
 def parse_since(text: str) -> dt.datetime:
@@ -52,7 +56,8 @@ def parse_since(text: str) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=OSLO)
 
 
-def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
+def logistics_router(projection: Callable[[], Projection], notice_days: int = 5) -> APIRouter:
+    """``notice_days``: HUBPLAN_NOTICE_DAYS, the scheduler's and logistics' setting too."""
     router = APIRouter(prefix="/v1/logistics", tags=["logistics"])
 
     def region_scenario(region: str, who: Principal) -> Scenario:
@@ -68,10 +73,15 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
         plan["unserved"] = []  # the logistics views need sessions and moves only
         return scenario, Schedule.model_validate_json(json.dumps(plan))
 
-    def feed_times(region: str, today: dt.date | None) -> dict[str, Any]:
-        """The notice day (default today, as the orders) and when the plan last changed."""
+    def feed_times(scenario: Scenario, region: str, today: dt.date | None) -> dict[str, Any]:
+        """The notice day (default the reference day, as the orders), the notice period and
+        when the plan last changed."""
         changed = projection().plan_history.changed_at(region)
-        return {"today": today or dt.date.today(), "plan_changed": changed}
+        return {
+            "today": today or reference_day(scenario),
+            "notice_days": notice_days,
+            "plan_changed": changed,
+        }
 
     def guarded(call: Callable[[], Any]) -> Any:
         try:
@@ -104,8 +114,15 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
             message = f"{until} is before from={since}"
             raise HTTPException(422, {"field": "until", "message": message})
         scenario, schedule = region_data(region, who)
-        today = today or since or dt.date.today()  # as `hubplan moves`: notice from today
-        filters = {"container": container, "since": since, "until": until, "today": today}
+        # as `hubplan moves`: from `from`, else the scheduler's reference day
+        today = today or since or reference_day(scenario)
+        filters = {
+            "container": container,
+            "since": since,
+            "until": until,
+            "today": today,
+            "notice_days": notice_days,
+        }
         if format == "csv":
             body = guarded(lambda: views.orders_csv_text(scenario, schedule, **filters))
             return Response(body, media_type=views.CSV_TYPE)
@@ -143,7 +160,8 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
                 moves(then),
                 moves(now),
                 baseline=f"live plan at {when.isoformat()}",
-                today=today or dt.date.today(),
+                today=today or reference_day(scenario),
+                notice_days=notice_days,
                 container=container,
                 versions=(then.version if then else None, now.version if now else None),
             )
@@ -160,7 +178,7 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
         today: dt.date | None = Query(None, description=TODAY),
     ) -> Response:
         scenario, schedule = region_data(region, who)
-        times = feed_times(region, today)
+        times = feed_times(scenario, region, today)
         return Response(
             guarded(lambda: views.container_ics(scenario, schedule, container, **times)),
             media_type=views.ICS_TYPE,
@@ -174,7 +192,7 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
         today: dt.date | None = Query(None, description=TODAY),
     ) -> Response:
         scenario, schedule = region_data(region, who)
-        times = feed_times(region, today)
+        times = feed_times(scenario, region, today)
         return Response(
             guarded(lambda: views.site_ics(scenario, schedule, site, **times)),
             media_type=views.ICS_TYPE,
@@ -187,7 +205,7 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
         today: dt.date | None = Query(None, description=TODAY),
     ) -> Response:
         scenario, schedule = region_data(region, who)
-        times = feed_times(region, today)
+        times = feed_times(scenario, region, today)
         return Response(
             guarded(lambda: views.fleet_ics(scenario, schedule, **times)),
             media_type=views.ICS_TYPE,
