@@ -17,12 +17,13 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from schemas.scenario import Scenario
 from schemas.schedule import ContainerMove, Schedule
 from services.gateway.auth import principal_of, require
 from services.gateway.config import Principal
+from services.gateway.feed_keys import FeedSigner, feed_reader
 from services.gateway.plan_view import plan_document
 from services.gateway.readside import Projection
 from services.logistics import views
@@ -170,11 +171,42 @@ def logistics_router(projection: Callable[[], Projection], notice_days: int = 5)
             return Response(changes_csv(found), media_type=views.CSV_TYPE)
         return Response(changes_json(found), media_type="application/json")
 
+    @router.get(
+        "/{region}/feeds",
+        summary="Subscribable URLs (with ?key=) of the region's calendar feeds",
+    )
+    async def feeds(
+        region: str, request: Request, who: Principal = Depends(principal_of)
+    ) -> dict[str, Any]:
+        """Each URL opens exactly one feed without a bearer token (a calendar app sends
+        none). Containers: the region's; sites: its pads and the containers' start sites."""
+        scenario = region_scenario(region, who)
+        signer: FeedSigner = request.app.state.feed_signer
+        base = str(request.base_url).rstrip("/")
+
+        def url(path: str) -> str:
+            return f"{base}{path}?key={signer.key(path)}"
+
+        prefix = f"/v1/logistics/{region}"
+        starts = {c.start_site for c in scenario.containers}
+        return {
+            "region": region,
+            "fleet": url(f"{prefix}/fleet.ics"),
+            "containers": {
+                c.id: url(f"{prefix}/containers/{c.id}.ics") for c in scenario.containers
+            },
+            "sites": {
+                s.id: url(f"{prefix}/sites/{s.id}.ics")
+                for s in scenario.sites
+                if s.container_pad or s.id in starts
+            },
+        }
+
     @router.get("/{region}/containers/{container}.ics", summary="A container's calendar feed")
     async def container_feed(
         region: str,
         container: str,
-        who: Principal = Depends(principal_of),
+        who: Principal = Depends(feed_reader),
         today: dt.date | None = Query(None, description=TODAY),
     ) -> Response:
         scenario, schedule = region_data(region, who)
@@ -188,7 +220,7 @@ def logistics_router(projection: Callable[[], Projection], notice_days: int = 5)
     async def site_feed(
         region: str,
         site: str,
-        who: Principal = Depends(principal_of),
+        who: Principal = Depends(feed_reader),
         today: dt.date | None = Query(None, description=TODAY),
     ) -> Response:
         scenario, schedule = region_data(region, who)
@@ -201,7 +233,7 @@ def logistics_router(projection: Callable[[], Projection], notice_days: int = 5)
     @router.get("/{region}/fleet.ics", summary="Every container of the region in one feed")
     async def fleet_feed(
         region: str,
-        who: Principal = Depends(principal_of),
+        who: Principal = Depends(feed_reader),
         today: dt.date | None = Query(None, description=TODAY),
     ) -> Response:
         scenario, schedule = region_data(region, who)
