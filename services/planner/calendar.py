@@ -60,6 +60,25 @@ def ready_index(depart_index: int, truck_minutes: float, setup_days: int) -> int
     return depart_index + move_span(truck_minutes, setup_days)
 
 
+def setup_start(scenario: Scenario, ready: dt.date, setup_days: int) -> dt.date:
+    """The first setup day of a move ready on ``ready``: ``setup_days`` working days
+    before it (``ready`` itself without setup). A delayed truck's extra days are
+    transit, so this holds for a delayed move too."""
+    day, left = ready, setup_days
+    while left > 0:
+        day -= dt.timedelta(days=1)
+        if is_working_day(scenario, day):
+            left -= 1
+    return day
+
+
+def pad_takes(ranges: Iterable[DateRange], first_setup: dt.date, ready: dt.date) -> bool:
+    """Rule 6 as read here: the container stands on the destination pad from its first
+    setup day to ``ready`` (every date between, weekends too), so a pad that is
+    unavailable on any of those dates cannot take the move."""
+    return not any(r.from_ <= ready and first_setup <= r.to for r in ranges)
+
+
 def is_working_day(scenario: Scenario, day: dt.date) -> bool:
     """Rule 6's working day, on any date (not only inside the horizon)."""
     return day.isoweekday() in scenario.weekdays and not in_ranges(day, scenario.closed)

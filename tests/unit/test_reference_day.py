@@ -102,7 +102,9 @@ async def test_gateway_orders_use_the_reference_day_and_the_notice_setting(
         proj.apply(at(dt.datetime(2026, 11, 20, tzinfo=dt.UTC), payload, n), payload)
     # the clock says 27 November (before the term)
     monkeypatch.setattr(
-        logistics_routes, "reference_day", lambda s, now=None: calendar.reference_day(s, BEFORE_TERM)
+        logistics_routes,
+        "reference_day",
+        lambda s, now=None: calendar.reference_day(s, BEFORE_TERM),
     )
     app = create_app(GatewaySettings(tokens=json.dumps(TOKENS), notice_days=10))
     app.state.projection = proj
