@@ -84,6 +84,12 @@ class Travel(Strict):
         default=None,
         description="Explicit travel minutes site -> site; wins over the estimate.",
     )
+    km: dict[Id, dict[Id, float]] | None = Field(
+        default=None,
+        description="Road km site -> site, e.g. a router's distances (project addition): "
+        "wins over great-circle km x road_factor for container km and for the minutes "
+        "estimate of pairs without explicit minutes; one direction serves both.",
+    )
 
 
 class Equipment(Strict):

@@ -40,6 +40,17 @@ def load(path: str, model: type[M]) -> M:
 
 
 def load_scenario(path: str) -> Scenario:
+    """A scenario file, or the name of a shipped scenario when no such file exists.
+
+    The one resolver of every command that takes a SCENARIO (solve, validate,
+    moves, replan, travel-matrix): a file always wins, so a local file named
+    like a shipped scenario is never shadowed.
+    """
+    if not Path(path).exists():
+        from services.scenarios.shipped import list_shipped, load_shipped
+
+        if path in list_shipped():
+            return Scenario.model_validate_json(json.dumps(load_shipped(path)))
     return load(path, Scenario)
 
 

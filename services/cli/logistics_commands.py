@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import json
 import sys
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from services.logistics.exports import orders_csv
 from services.logistics.itinerary import DEFAULT_NOTICE_DAYS, notice_deadline
 from services.logistics.models import MoveChanges, TransportOrder
 from services.logistics.pictures import gantt_chart, save, site_map
+from services.planner.calendar import reference_day
 
 console = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -82,19 +82,9 @@ def _date(value: str | None, flag: str) -> dt.date | None:
         raise CliError(f"{flag}: '{value}' is not a date (YYYY-MM-DD)") from None
 
 
-def _scenario(path: str) -> Scenario:
-    """A file path, or a shipped scenario's name when no such file exists."""
-    if not Path(path).exists():
-        from services.scenarios.shipped import list_shipped, load_shipped
-
-        if path in list_shipped():
-            return Scenario.model_validate_json(json.dumps(load_shipped(path)))
-    return load_scenario(path)
-
-
 def cmd_moves(args: argparse.Namespace) -> int:
     since, until = _date(args.since, "--from"), _date(args.until, "--until")
-    today = _date(args.today, "--today") or since or dt.date.today()
+    given = _date(args.today, "--today") or since
     for flag, path in (("--chart", args.chart), ("--map", args.map_file)):
         _picture_suffix(path, flag)  # before anything is printed or written
     if since and until and until < since:
@@ -110,8 +100,9 @@ def cmd_moves(args: argparse.Namespace) -> int:
     if args.compare and (args.format == "ics" or args.site):
         raise CliError("--compare lists changes as a table, csv or json: not a calendar feed")
     # the options first: a wrong combination is said before any file is read
-    scenario = _scenario(args.scenario)
+    scenario = load_scenario(args.scenario)
     schedule = load_schedule(args.schedule)
+    today = given or reference_day(scenario)  # as the scheduler and the gateway count it
     notice = args.notice_days
     if args.compare:
         return _compare(args, scenario, schedule, today, since, until)

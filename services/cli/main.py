@@ -10,7 +10,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from services.cli import logistics_commands, plan_commands, replan_commands, stack_commands
+from services.cli import (
+    logistics_commands,
+    plan_commands,
+    replan_commands,
+    stack_commands,
+    travel_commands,
+)
 from services.cli.errors import CliError
 
 
@@ -24,6 +30,7 @@ def parser() -> argparse.ArgumentParser:
     stack_commands.add_commands(sub)
     replan_commands.add_commands(sub)
     logistics_commands.add_commands(sub)
+    travel_commands.add_commands(sub)
     return p
 
 

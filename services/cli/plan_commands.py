@@ -25,7 +25,9 @@ out = Console(soft_wrap=True)
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("solve", help="plan a scenario file into a schedule file")
-    p.add_argument("scenario", help="scenario JSON (hubplan-scenario/1)")
+    p.add_argument(
+        "scenario", help="scenario JSON (hubplan-scenario/1), or the name of a shipped scenario"
+    )
     p.add_argument("-o", "--output", required=True, help="where to write the schedule JSON")
     p.add_argument(
         "--time-limit",

@@ -43,6 +43,7 @@ from schemas.wire import encode
 from services.gateway.auth import TokenTable, may_see, principal_of, require
 from services.gateway.body_guard import BodyGuard
 from services.gateway.config import GatewaySettings, Principal
+from services.gateway.feed_keys import FeedSigner, derived_secret
 from services.gateway.logistics_routes import logistics_router
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.openapi_bodies import with_contract_bodies
@@ -96,6 +97,10 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
         description="Book shared battery-training equipment; see what you got and why.",
     )
     app.state.tokens = tokens
+    secret = settings.feed_secret.encode() if settings.feed_secret else None
+    app.state.feed_signer = FeedSigner(
+        secret or derived_secret({t: p.model_dump() for t, p in settings.principals.items()})
+    )
     app.state.projection = Projection()
     app.state.metrics = metrics
 
@@ -475,7 +480,7 @@ def create_app(settings: GatewaySettings, metrics: GatewayMetrics | None = None)
             "regions": [{"region": r, "plan": proj.plans.get(r)} for r in sorted(proj.catalogues)]
         }
 
-    app.include_router(logistics_router(projection))
+    app.include_router(logistics_router(projection, settings.notice_days))
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and read-side catch-up")
     async def health() -> JSONResponse:

@@ -48,6 +48,18 @@ class GatewaySettings(BaseSettings):
         description="Highest priority a school may ask for (value = priority x group x "
         "sessions, so a school could otherwise outbid every other); operators set more.",
     )
+    notice_days: int = Field(
+        default=5,
+        ge=0,
+        description="HUBPLAN_NOTICE_DAYS, as the scheduler and logistics read it: trips "
+        "departing within this many working days are locked in orders and feeds.",
+    )
+    feed_secret: str | None = Field(
+        default=None,
+        min_length=16,
+        description="HUBPLAN_FEED_SECRET: signs the calendar feed URLs (?key=); unset, a "
+        "secret is derived from the token table (see services/gateway/feed_keys.py).",
+    )
     group_prefix: str = Field(
         default="hubplan",
         description="Consumer groups whose lag is measured: <prefix>-scheduler, <prefix>-logistics.",

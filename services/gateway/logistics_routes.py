@@ -17,12 +17,13 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from schemas.scenario import Scenario
 from schemas.schedule import ContainerMove, Schedule
 from services.gateway.auth import principal_of, require
 from services.gateway.config import Principal
+from services.gateway.feed_keys import FeedSigner, feed_reader
 from services.gateway.plan_view import plan_document
 from services.gateway.readside import Projection
 from services.logistics import views
@@ -30,9 +31,13 @@ from services.logistics.book import scenario_of_catalogue
 from services.logistics.changes import changes_csv, changes_json, compare_moves
 from services.logistics.drawing import Drawing, PngUnavailableError
 from services.logistics.errors import LogisticsError, UnknownReferenceError
+from services.planner.calendar import reference_day
 
 OSLO = ZoneInfo("Europe/Oslo")
-TODAY = "Reference day of the notice period (default: today)."
+TODAY = (
+    "Reference day of the notice period (default: today in Norway, or the horizon start "
+    "if later, as the scheduler counts it)."
+)
 
 
 def parse_since(text: str) -> dt.datetime:
@@ -52,7 +57,8 @@ def parse_since(text: str) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=OSLO)
 
 
-def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
+def logistics_router(projection: Callable[[], Projection], notice_days: int = 5) -> APIRouter:
+    """``notice_days``: HUBPLAN_NOTICE_DAYS, the scheduler's and logistics' setting too."""
     router = APIRouter(prefix="/v1/logistics", tags=["logistics"])
 
     def region_scenario(region: str, who: Principal) -> Scenario:
@@ -68,10 +74,15 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
         plan["unserved"] = []  # the logistics views need sessions and moves only
         return scenario, Schedule.model_validate_json(json.dumps(plan))
 
-    def feed_times(region: str, today: dt.date | None) -> dict[str, Any]:
-        """The notice day (default today, as the orders) and when the plan last changed."""
+    def feed_times(scenario: Scenario, region: str, today: dt.date | None) -> dict[str, Any]:
+        """The notice day (default the reference day, as the orders), the notice period and
+        when the plan last changed."""
         changed = projection().plan_history.changed_at(region)
-        return {"today": today or dt.date.today(), "plan_changed": changed}
+        return {
+            "today": today or reference_day(scenario),
+            "notice_days": notice_days,
+            "plan_changed": changed,
+        }
 
     def guarded(call: Callable[[], Any]) -> Any:
         try:
@@ -104,8 +115,15 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
             message = f"{until} is before from={since}"
             raise HTTPException(422, {"field": "until", "message": message})
         scenario, schedule = region_data(region, who)
-        today = today or since or dt.date.today()  # as `hubplan moves`: notice from today
-        filters = {"container": container, "since": since, "until": until, "today": today}
+        # as `hubplan moves`: from `from`, else the scheduler's reference day
+        today = today or since or reference_day(scenario)
+        filters = {
+            "container": container,
+            "since": since,
+            "until": until,
+            "today": today,
+            "notice_days": notice_days,
+        }
         if format == "csv":
             body = guarded(lambda: views.orders_csv_text(scenario, schedule, **filters))
             return Response(body, media_type=views.CSV_TYPE)
@@ -143,7 +161,8 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
                 moves(then),
                 moves(now),
                 baseline=f"live plan at {when.isoformat()}",
-                today=today or dt.date.today(),
+                today=today or reference_day(scenario),
+                notice_days=notice_days,
                 container=container,
                 versions=(then.version if then else None, now.version if now else None),
             )
@@ -152,15 +171,46 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
             return Response(changes_csv(found), media_type=views.CSV_TYPE)
         return Response(changes_json(found), media_type="application/json")
 
+    @router.get(
+        "/{region}/feeds",
+        summary="Subscribable URLs (with ?key=) of the region's calendar feeds",
+    )
+    async def feeds(
+        region: str, request: Request, who: Principal = Depends(principal_of)
+    ) -> dict[str, Any]:
+        """Each URL opens exactly one feed without a bearer token (a calendar app sends
+        none). Containers: the region's; sites: its pads and the containers' start sites."""
+        scenario = region_scenario(region, who)
+        signer: FeedSigner = request.app.state.feed_signer
+        base = str(request.base_url).rstrip("/")
+
+        def url(path: str) -> str:
+            return f"{base}{path}?key={signer.key(path)}"
+
+        prefix = f"/v1/logistics/{region}"
+        starts = {c.start_site for c in scenario.containers}
+        return {
+            "region": region,
+            "fleet": url(f"{prefix}/fleet.ics"),
+            "containers": {
+                c.id: url(f"{prefix}/containers/{c.id}.ics") for c in scenario.containers
+            },
+            "sites": {
+                s.id: url(f"{prefix}/sites/{s.id}.ics")
+                for s in scenario.sites
+                if s.container_pad or s.id in starts
+            },
+        }
+
     @router.get("/{region}/containers/{container}.ics", summary="A container's calendar feed")
     async def container_feed(
         region: str,
         container: str,
-        who: Principal = Depends(principal_of),
+        who: Principal = Depends(feed_reader),
         today: dt.date | None = Query(None, description=TODAY),
     ) -> Response:
         scenario, schedule = region_data(region, who)
-        times = feed_times(region, today)
+        times = feed_times(scenario, region, today)
         return Response(
             guarded(lambda: views.container_ics(scenario, schedule, container, **times)),
             media_type=views.ICS_TYPE,
@@ -170,11 +220,11 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
     async def site_feed(
         region: str,
         site: str,
-        who: Principal = Depends(principal_of),
+        who: Principal = Depends(feed_reader),
         today: dt.date | None = Query(None, description=TODAY),
     ) -> Response:
         scenario, schedule = region_data(region, who)
-        times = feed_times(region, today)
+        times = feed_times(scenario, region, today)
         return Response(
             guarded(lambda: views.site_ics(scenario, schedule, site, **times)),
             media_type=views.ICS_TYPE,
@@ -183,11 +233,11 @@ def logistics_router(projection: Callable[[], Projection]) -> APIRouter:
     @router.get("/{region}/fleet.ics", summary="Every container of the region in one feed")
     async def fleet_feed(
         region: str,
-        who: Principal = Depends(principal_of),
+        who: Principal = Depends(feed_reader),
         today: dt.date | None = Query(None, description=TODAY),
     ) -> Response:
         scenario, schedule = region_data(region, who)
-        times = feed_times(region, today)
+        times = feed_times(scenario, region, today)
         return Response(
             guarded(lambda: views.fleet_ics(scenario, schedule, **times)),
             media_type=views.ICS_TYPE,

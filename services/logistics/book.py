@@ -32,7 +32,7 @@ from schemas.logistics import (
 from schemas.scenario import SCENARIO_FORMAT, Scenario
 from schemas.schedule import ContainerMove, Session
 from services.logistics.diff import MoveDiff
-from services.logistics.itinerary import DEFAULT_NOTICE_DAYS, is_locked, is_working
+from services.logistics.itinerary import DEFAULT_NOTICE_DAYS, is_locked, is_working, split_days
 from services.planner.calendar import transit_days
 from services.planner.travel import TravelTable
 
@@ -85,10 +85,10 @@ def planned_move(
 ) -> PlannedMove:
     """A plan's move as a transport order states it.
 
-    Transit days come from the driving time (rule 6), capped by the working
-    days before ``ready``; the rest of those are setup - as ``leg_of`` splits
-    them, but without refusing a move the catalogue and plan disagree on
-    (the scheduler planned it; say what it implies).
+    The working days before ``ready`` are split as ``leg_of`` splits them
+    (``split_days``: the container's setup days last, a delay counted as
+    transit), but without refusing a move the catalogue and plan disagree
+    on (the scheduler planned it; say what it implies).
     """
     minutes = move.truck_minutes
     if minutes is None:
@@ -98,7 +98,8 @@ def planned_move(
         for i in range(max(0, (move.ready - move.depart).days))
         if is_working(scenario, move.depart + ONE_DAY * i)
     )
-    transit = max(1, min(transit_days(minutes), span))
+    box = next((c for c in scenario.containers if c.id == move.container), None)
+    transit, setup = split_days(span, transit_days(minutes), box.setup_days if box else None)
     return PlannedMove.model_validate(
         {
             "container": move.container,
@@ -106,7 +107,7 @@ def planned_move(
             "to": move.to,
             "depart": move.depart,
             "transit_days": transit,
-            "setup_days": max(0, span - transit),
+            "setup_days": setup,
             "ready": move.ready,
             "km": move.km,
             "driving_minutes": round(minutes, 1),

@@ -31,7 +31,7 @@ from schemas.scenario import Scenario
 from services.logistics.errors import UnknownReferenceError
 from services.logistics.itinerary import DEFAULT_NOTICE_DAYS
 from services.logistics.models import Itinerary, Leg, Stay
-from services.planner.calendar import in_notice_period
+from services.planner.calendar import in_notice_period, transit_days
 
 PRODID = "-//hubplan//container logistics//EN"
 UID_DOMAIN = "hubplan"
@@ -53,6 +53,12 @@ def revision(plan_changed: dt.datetime | None, today: dt.date | None) -> dt.date
 def sequence_of(revised: dt.datetime) -> int:
     """``SEQUENCE`` for a revision: seconds since 2020 (grows with it; fits 32 bits to 2088)."""
     return max(0, int((revised - SEQUENCE_EPOCH).total_seconds()))
+
+
+def _delay(leg: Leg) -> str:
+    """", N of them delayed" when the truck takes longer than its driving time says."""
+    late = leg.transit_days - transit_days(leg.truck_minutes)
+    return f", {late} of them delayed" if late > 0 else ""
 
 
 def _uid(kind: str, *parts: str) -> str:
@@ -117,7 +123,8 @@ def leg_events(
             geo=(a.lat, a.lon),
             description=(
                 f"{leg.km:.0f} km, {leg.driving_hours} h driving, "
-                f"{len(leg.transit_dates)} working day(s) in transit. Ready at {b.name} "
+                f"{len(leg.transit_dates)} working day(s) in transit{_delay(leg)}. "
+                f"Ready at {b.name} "
                 f"on {leg.ready.isoformat()}. Receiving site: {b.name}."
             ),
             category="transit",

@@ -34,7 +34,12 @@ class LogisticsSettings(BaseSettings):
     )
     data_dir: str = Field(default=".hubplan/logistics", description="Faust's local data dir.")
     notice_days: int = Field(
-        default=5, ge=0, description="Working days ahead in which a move is locked."
+        default=5,
+        ge=0,
+        # one setting for the scheduler, the gateway and this service; the old
+        # HUBPLAN_LOGISTICS_NOTICE_DAYS (documented before) still works when the shared one is unset
+        validation_alias=AliasChoices("HUBPLAN_NOTICE_DAYS", "HUBPLAN_LOGISTICS_NOTICE_DAYS"),
+        description="Working days ahead in which a move is locked (HUBPLAN_NOTICE_DAYS).",
     )
     metrics_port: int = Field(default=0, ge=0, description="Prometheus /metrics port (0: none).")
     metrics_addr: str = Field(default="127.0.0.1", description="Address /metrics binds to.")

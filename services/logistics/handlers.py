@@ -65,6 +65,7 @@ from services.logistics.book import (
 )
 from services.logistics.diff import diff_moves
 from services.logistics.itinerary import DEFAULT_NOTICE_DAYS
+from services.planner.calendar import reference_day
 from services.planner.disruptions import DisruptionError, apply_disruptions
 from services.scheduler.catalogue_edit import CatalogueChangeError, NothingToRemove, apply_change
 
@@ -169,7 +170,8 @@ class Logistics:
         scenario = checked_catalogue(region, catalogue) if catalogue is not None else None
         moves = [ContainerMove.model_validate(m, strict=False) for m in state["moves"]]
         missing = unknown_references(scenario, moves) if scenario is not None else ["catalogue"]
-        today = self.today()
+        # the scheduler's reference day: before the term opens its first trips are locked
+        today = reference_day(scenario, self.today()) if scenario is not None else self.today()
         messages: list[Out] = []
         state = {k: v for k, v in state.items() if k not in ("announced", "waiting_for")}
         if state["version"] > announced["version"]:
@@ -261,7 +263,7 @@ class Logistics:
                 state = self.store.regions.get(p.region) or {"moves": []}
                 moves = [ContainerMove.model_validate(m, strict=False) for m in state["moves"]]
                 scenario = scenario_of_catalogue(p.region, current)
-                today = max(dt.date.today(), scenario.horizon.start)  # as the scheduler does
+                today = reference_day(scenario, self.today())  # as the scheduler does
                 after, _, _ = apply_disruptions(scenario, [p.disruption], moves, today)
                 kept = {k: getattr(after, k) for k in RegionCatalogue.model_fields}
                 new = RegionCatalogue.model_validate(kept).model_dump(

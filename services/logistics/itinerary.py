@@ -50,12 +50,30 @@ def _containers(scenario: Scenario) -> dict[str, Container]:
     return {c.id: c for c in scenario.containers}
 
 
+def split_days(working: int, driving_days: int, setup_days: int | None) -> tuple[int, int]:
+    """(transit, setup) working days of a move with ``working`` days before ``ready``.
+
+    Setup is the container's ``setup_days``, the last days before ``ready``;
+    everything before it is transit. A delayed truck (``container-delayed``:
+    ready later than rule 6 says) is still on the road, so its extra days are
+    transit, never setup: the site is not asked to set up a container that has
+    not arrived. A move shorter than rule 6 says (a plan the validator would
+    refuse) keeps the driving days as transit and the rest as setup; so does
+    a move whose container is unknown (``setup_days`` None).
+    """
+    if setup_days is not None and working >= driving_days + setup_days:
+        return working - setup_days, setup_days
+    transit = max(1, min(driving_days, working))
+    return transit, max(0, working - transit)
+
+
 def leg_of(scenario: Scenario, move: ContainerMove, index: int, table: TravelTable) -> Leg:
     """Split a move's working days into transit and setup (rule 6).
 
-    The plan's ``ready`` is taken as given; transit days come from the
-    driving time, and whatever working days remain before ``ready`` are
-    setup. The validator, not this function, checks that ``ready`` is right.
+    The plan's ``ready`` is taken as given; the container's setup days are
+    the last working days before it and the rest is transit (a delay counts
+    as transit, see ``split_days``). The validator, not this function, checks
+    that ``ready`` is right.
     """
     sites = _sites(scenario)
     for site in (move.from_, move.to):
@@ -75,7 +93,9 @@ def leg_of(scenario: Scenario, move: ContainerMove, index: int, table: TravelTab
         for i in range((move.ready - move.depart).days)
         if is_working(scenario, move.depart + ONE_DAY * i)
     ]
-    transit = min(transit_days(minutes), len(span))
+    box = _containers(scenario).get(move.container)
+    transit, _ = split_days(len(span), transit_days(minutes), box.setup_days if box else None)
+    transit = min(transit, len(span))
     return Leg(
         container=move.container,
         index=index,

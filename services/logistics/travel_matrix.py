@@ -5,16 +5,21 @@ factor / speed, which is wrong where fjords force detours. A road router
 gives real times: OSRM's ``table`` service answers one request with a
 duration matrix (seconds) over a list of coordinates. This module builds
 that request from a scenario's sites and turns the answer into the
-scenario's ``travel.minutes`` ({site: {site: minutes}}). It never calls the
-network itself: routing happens wherever the operator runs OSRM.
+scenario's ``travel.minutes`` ({site: {site: minutes}}) and its distances into
+``travel.km``. Only ``fetch_osrm_table`` (``hubplan travel-matrix --osrm``)
+calls the network: routing happens wherever the operator runs OSRM.
 
 ``estimate_minutes`` is the offline fallback used to make the shipped
 example matrix; it is an estimate, not a route (see docs/logistics.md).
 
 Command line::
 
+    hubplan travel-matrix s.json --osrm http://localhost:5000 -o s-routed.json
     python -m services.logistics.travel_matrix table.json --scenario s.json -o minutes.json
     python -m services.logistics.travel_matrix --estimate --scenario s.json -o minutes.json
+
+The first asks the router itself and writes the scenario with ``travel.minutes``
+and ``travel.km`` (the table's distances; a project addition) filled in.
 """
 
 from __future__ import annotations
@@ -52,12 +57,38 @@ def minutes_from_osrm(
     Unroutable pairs (``null``) are left out, so the planner falls back to
     its estimate for them rather than treating them as zero minutes.
     """
+    return _from_osrm(table, "durations", 60.0, source_ids, destination_ids, decimals)
+
+
+def km_from_osrm(
+    table: Mapping[str, Any],
+    source_ids: Sequence[str],
+    destination_ids: Sequence[str] | None = None,
+    *,
+    decimals: int = 1,
+) -> Matrix:
+    """``distances`` (metres) as road km keyed by site id, for ``travel.km``;
+    unroutable pairs left out as for the minutes."""
+    return _from_osrm(table, "distances", 1000.0, source_ids, destination_ids, decimals)
+
+
+def _from_osrm(
+    table: Mapping[str, Any],
+    name: str,
+    per_unit: float,
+    source_ids: Sequence[str],
+    destination_ids: Sequence[str] | None,
+    decimals: int,
+) -> Matrix:
     targets = list(destination_ids if destination_ids is not None else source_ids)
     if table.get("code", "Ok") != "Ok":
         raise TravelMatrixError(f"router answered {table.get('code')}: {table.get('message', '')}")
-    durations = table.get("durations")
+    durations = table.get(name)
     if not isinstance(durations, list):
-        raise TravelMatrixError("no 'durations' matrix in the table (ask for annotations=duration)")
+        annotation = name.rstrip("s")
+        raise TravelMatrixError(
+            f"no '{name}' matrix in the table (ask for annotations={annotation})"
+        )
     for name, ids in (("sources", source_ids), ("destinations", targets)):
         given = table.get(name)
         if isinstance(given, list) and len(given) != len(ids):
@@ -72,14 +103,43 @@ def minutes_from_osrm(
             if a == b or seconds is None:
                 continue
             if not isinstance(seconds, int | float) or seconds < 0:
-                raise TravelMatrixError(f"duration {a} -> {b} is not a non-negative number")
-            out.setdefault(a, {})[b] = round(seconds / 60, decimals)
+                what = name.rstrip("s")
+                raise TravelMatrixError(f"{what} {a} -> {b} is not a non-negative number")
+            out.setdefault(a, {})[b] = round(seconds / per_unit, decimals)
     return out
 
 
 def scenario_minutes_from_osrm(scenario: Scenario, table: Mapping[str, Any]) -> Matrix:
     """For a table requested with :func:`osrm_table_url` over ``scenario.sites``."""
     return minutes_from_osrm(table, [s.id for s in scenario.sites])
+
+
+def scenario_km_from_osrm(scenario: Scenario, table: Mapping[str, Any]) -> Matrix | None:
+    """The table's road km over ``scenario.sites``; None when it has no distances."""
+    if "distances" not in table:
+        return None
+    return km_from_osrm(table, [s.id for s in scenario.sites])
+
+
+def fetch_osrm_table(
+    base_url: str, scenario: Scenario, *, transport: Any = None, timeout: float = 120.0
+) -> dict[str, Any]:
+    """GET the ``table`` of ``scenario.sites`` from an OSRM server (``transport``: tests)."""
+    import httpx
+
+    url = osrm_table_url(base_url, scenario.sites)
+    try:
+        with httpx.Client(transport=transport, timeout=timeout) as http:
+            reply = http.get(url)
+    except httpx.HTTPError as exc:
+        raise TravelMatrixError(f"cannot reach the router at {base_url}: {exc}") from None
+    try:
+        table: dict[str, Any] = reply.json()
+    except ValueError:
+        raise TravelMatrixError(f"router answered HTTP {reply.status_code}, not JSON") from None
+    if reply.status_code != 200 and table.get("code", "Ok") == "Ok":
+        raise TravelMatrixError(f"router answered HTTP {reply.status_code}")
+    return table
 
 
 def estimate_minutes(
@@ -108,14 +168,27 @@ def estimate_minutes(
     return out
 
 
-def with_travel_minutes(scenario: Scenario, minutes: Mapping[str, Mapping[str, float]]) -> Scenario:
-    """The scenario with ``travel.minutes`` set (entries for unknown sites dropped)."""
+def with_travel_minutes(
+    scenario: Scenario,
+    minutes: Mapping[str, Mapping[str, float]],
+    km: Mapping[str, Mapping[str, float]] | None = None,
+) -> Scenario:
+    """The scenario with ``travel.minutes`` (and ``travel.km`` when given) set; entries
+    for unknown sites are dropped."""
     known = {s.id for s in scenario.sites}
-    kept = {
-        a: {b: m for b, m in row.items() if b in known} for a, row in minutes.items() if a in known
-    }
+
+    def kept(matrix: Mapping[str, Mapping[str, float]]) -> Matrix:
+        rows = {
+            a: {b: v for b, v in row.items() if b in known}
+            for a, row in matrix.items()
+            if a in known
+        }
+        return {a: row for a, row in rows.items() if row}
+
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
-    data["travel"]["minutes"] = {a: row for a, row in kept.items() if row}
+    data["travel"]["minutes"] = kept(minutes)
+    if km is not None:
+        data["travel"]["km"] = kept(km)
     return Scenario.model_validate_json(json.dumps(data))
 
 
@@ -143,17 +216,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with open(args.scenario, encoding="utf-8") as fh:
             scenario = Scenario.model_validate_json(fh.read())
+        km: Matrix | None = None
         if args.estimate:
             minutes = estimate_minutes(scenario.sites)
         elif args.table:
             with open(args.table, encoding="utf-8") as fh:
-                minutes = scenario_minutes_from_osrm(scenario, json.load(fh))
+                table = json.load(fh)
+            minutes = scenario_minutes_from_osrm(scenario, table)
+            km = scenario_km_from_osrm(scenario, table)
         else:
             raise TravelMatrixError("give a table file or --estimate")
     except (OSError, ValueError, TravelMatrixError) as exc:
         print(f"travel_matrix: error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
-    text = json.dumps({"minutes": minutes}, indent=1, ensure_ascii=False) + "\n"
+    found = {"minutes": minutes, **({"km": km} if km is not None else {})}
+    text = json.dumps(found, indent=1, ensure_ascii=False) + "\n"
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text)

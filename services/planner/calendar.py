@@ -10,9 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
+from zoneinfo import ZoneInfo
 
 from schemas.common import DateRange
-from schemas.scenario import Scenario
+from schemas.scenario import Horizon, Scenario
+
+OSLO = ZoneInfo("Europe/Oslo")  # dates in a scenario are Norwegian dates
 
 TRUCK_MINUTES_PER_DAY = 480  # rule 6: one working day of driving
 
@@ -57,6 +60,25 @@ def ready_index(depart_index: int, truck_minutes: float, setup_days: int) -> int
     return depart_index + move_span(truck_minutes, setup_days)
 
 
+def setup_start(scenario: Scenario, ready: dt.date, setup_days: int) -> dt.date:
+    """The first setup day of a move ready on ``ready``: ``setup_days`` working days
+    before it (``ready`` itself without setup). A delayed truck's extra days are
+    transit, so this holds for a delayed move too."""
+    day, left = ready, setup_days
+    while left > 0:
+        day -= dt.timedelta(days=1)
+        if is_working_day(scenario, day):
+            left -= 1
+    return day
+
+
+def pad_takes(ranges: Iterable[DateRange], first_setup: dt.date, ready: dt.date) -> bool:
+    """Rule 6 as read here: the container stands on the destination pad from its first
+    setup day to ``ready`` (every date between, weekends too), so a pad that is
+    unavailable on any of those dates cannot take the move."""
+    return not any(r.from_ <= ready and first_setup <= r.to for r in ranges)
+
+
 def is_working_day(scenario: Scenario, day: dt.date) -> bool:
     """Rule 6's working day, on any date (not only inside the horizon)."""
     return day.isoweekday() in scenario.weekdays and not in_ranges(day, scenario.closed)
@@ -85,6 +107,30 @@ def notice_deadline(scenario: Scenario, today: dt.date, notice_days: int) -> dt.
         if is_working_day(scenario, day):
             left -= 1
     return day
+
+
+def reference_day(
+    scenario_or_horizon: Scenario | Horizon, now: dt.datetime | dt.date | None = None
+) -> dt.date:
+    """The day the notice period counts from: today in Norway, never before the horizon opens.
+
+    The one "today" of the scheduler (optimiser and repair), the logistics
+    service (move events, itineraries) and the gateway (orders, feeds), so a
+    trip the planner keeps as booked is ``locked`` everywhere. Before a term
+    starts, the first trips of the term are the ones about to be booked, so
+    the count starts at the horizon start. ``now``: a date (taken as a
+    Norwegian date), an aware time (converted to Oslo), or None for the clock.
+    """
+    horizon = (
+        scenario_or_horizon.horizon
+        if isinstance(scenario_or_horizon, Scenario)
+        else scenario_or_horizon
+    )
+    if now is None:
+        now = dt.datetime.now(OSLO)
+    if isinstance(now, dt.datetime):
+        now = now.astimezone(OSLO).date() if now.tzinfo else now.date()
+    return max(now, horizon.start)
 
 
 def in_notice_period(scenario: Scenario, depart: dt.date, today: dt.date, notice_days: int) -> bool:

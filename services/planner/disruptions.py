@@ -27,7 +27,7 @@ from schemas.disruptions import (
 )
 from schemas.scenario import Scenario
 from schemas.schedule import ContainerMove
-from services.planner.calendar import is_working_day
+from services.planner.calendar import is_working_day, setup_start
 
 
 class DisruptionError(ValueError):
@@ -88,7 +88,7 @@ def apply_disruptions(
             if site is None or not site.get("container_pad"):
                 message = f"pad-unavailable: '{d.site}' has no container pad"
                 raise DisruptionError(message, "site")
-            _not_under_way(d, trips, today)
+            _not_under_way(scenario, d, trips, today)
             site.setdefault("pad_unavailable", []).append(_range(d.from_, d.to, d.reason))
         elif isinstance(d, ResourceAdded):
             _added(data, d)
@@ -155,15 +155,22 @@ def _delayed(
     return [m.model_copy(update={"ready": d.ready}) if m is trip else m for m in moves]
 
 
-def _not_under_way(d: PadUnavailable, moves: Sequence[ContainerMove], today: dt.date) -> None:
-    """A pad cannot close on the arrival day of a trip that has left: re-planning
-    cannot call the truck back. Its delay is reported first."""
+def _not_under_way(
+    scenario: Scenario, d: PadUnavailable, moves: Sequence[ContainerMove], today: dt.date
+) -> None:
+    """A pad cannot close while a trip that has left is set up on it (its setup days
+    to its ready day): re-planning cannot call the truck back. Its delay is
+    reported first."""
+    setup = {c.id: c.setup_days for c in scenario.containers}
     for m in moves:
-        if m.to == d.site and m.depart <= today and d.from_ <= m.ready <= d.to:
+        if m.to != d.site or m.depart > today:
+            continue
+        first = setup_start(scenario, m.ready, setup.get(m.container, 0))
+        if d.from_ <= m.ready and first <= d.to:  # the closure meets the setup
             raise DisruptionError(
-                f"pad-unavailable: {m.container} left for {d.site} on {m.depart} and is ready "
-                f"there on {m.ready}, inside {d.from_}..{d.to}; report its delay "
-                "(container-delayed) to a day the pad takes it first",
+                f"pad-unavailable: {m.container} left for {d.site} on {m.depart} and is set "
+                f"up there {first}..{m.ready}, which meets {d.from_}..{d.to}; report its "
+                "delay (container-delayed) to a day the pad takes it first",
                 "from",
             )
 

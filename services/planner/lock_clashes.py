@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from services.planner.calendar import move_span
+from services.planner.calendar import move_span, pad_takes
 from services.planner.instance import Instance
 from services.planner.ledger import compatible
 from services.planner.options import CONTAINER
@@ -184,8 +184,12 @@ def _reachable(inst: Instance, b: int, p: str, k1: int, q: str, k2: int) -> bool
         return False
     span = move_span(inst.travel.truck_minutes(p, q), box.setup_days)
     # it departs after the day of the first session and is ready by the second;
-    # the pad must take it on the ready day
-    return any(d + span not in inst.pad_blocked[q] for d in range(k1 + 1, k2 - span + 1))
+    # the pad must take it from its first setup day to the ready day
+    closures, setup = inst.sites[q].pad_unavailable, box.setup_days
+    return any(
+        pad_takes(closures, inst.days[d + span - setup], inst.days[d + span])
+        for d in range(k1 + 1, k2 - span + 1)
+    )
 
 
 def _weekly_caps(inst: Instance, spots: Sequence[LockSpot]) -> list[tuple[list[int], int, str]]:

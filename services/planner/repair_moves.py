@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from schemas.schedule import ContainerMove
-from services.planner.calendar import in_notice_period, in_ranges, move_span
+from services.planner.calendar import in_notice_period, move_span, pad_takes, setup_start
 from services.planner.finalize import model_moves
 from services.planner.instance import Instance
 from services.planner.model.variables import Move, PlanVars
@@ -68,8 +68,12 @@ def booked_trips(
     for m in booked:
         if m.container not in inst.box_index:
             released[m.container] = "its container was removed"
-        elif m.depart > today and in_ranges(m.ready, inst.sites[m.to].pad_unavailable):
-            released.setdefault(m.container, f"the pad at {m.to} takes no container on {m.ready}")
+        elif m.depart > today:
+            setup = inst.boxes[inst.box_index[m.container]].setup_days
+            first = setup_start(sc, m.ready, setup)
+            if not pad_takes(inst.sites[m.to].pad_unavailable, first, m.ready):
+                why = f"the pad at {m.to} takes no container between {first} and {m.ready}"
+                released.setdefault(m.container, why)
     fixed = [m for m in booked if m.depart <= today or m.container not in released]
     return BookedTrips(model_moves(inst, fixed), booked, released)
 
@@ -99,7 +103,10 @@ def trips_hold(inst: Instance, trips: Sequence[Move], fixed: Sequence[Move]) -> 
         span = move_span(
             inst.travel.truck_minutes(m.origin, m.target), inst.boxes[m.box].setup_days
         )
-        if m.ready != m.depart + span or m.ready in inst.pad_blocked[m.target]:
+        first, ready = inst.days[m.ready - inst.boxes[m.box].setup_days], inst.days[m.ready]
+        if m.ready != m.depart + span or not pad_takes(
+            inst.sites[m.target].pad_unavailable, first, ready
+        ):
             return False
     return True
 

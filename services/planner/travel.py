@@ -1,8 +1,10 @@
 """Travel between sites: explicit matrix first, great-circle estimate else.
 
 The spec: explicit ``travel.minutes`` win; otherwise minutes are
-``km * road_factor / speed`` with km the great-circle distance. Container
-moves report road km (great-circle x road factor) whichever way minutes came.
+``km * road_factor / speed`` with km the great-circle distance. Road km
+(container moves, the estimate) come from ``travel.km`` when the scenario
+has it for the pair (a project addition: a router's distances), else
+great-circle x road factor.
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
+def _either_way(matrix: dict[str, dict[str, float]], a: str, b: str) -> float | None:
+    """The matrix entry a->b, or b->a when only that direction is given."""
+    for x, y in ((a, b), (b, a)):
+        row = matrix.get(x)
+        if row is not None and y in row:
+            return row[y]
+    return None
+
+
 @dataclass(frozen=True)
 class TravelTable:
     """Minutes and km between the sites of one scenario, computed on demand."""
@@ -33,6 +44,7 @@ class TravelTable:
     car_kmh: float
     truck_kmh: float
     explicit: dict[str, dict[str, float]]
+    explicit_km: dict[str, dict[str, float]] | None = None
 
     @classmethod
     def of(cls, scenario: Scenario) -> TravelTable:
@@ -43,6 +55,7 @@ class TravelTable:
             car_kmh=t.car_kmh,
             truck_kmh=t.truck_kmh,
             explicit={a: dict(row) for a, row in (t.minutes or {}).items()},
+            explicit_km={a: dict(row) for a, row in (t.km or {}).items()},
         )
 
     def __hash__(self) -> int:
@@ -51,7 +64,8 @@ class TravelTable:
     def road_km(self, a: str, b: str) -> float:
         if a == b:
             return 0.0
-        return self._gc(a, b) * self.road_factor
+        given = _either_way(self.explicit_km or {}, a, b)
+        return given if given is not None else self._gc(a, b) * self.road_factor
 
     @cache  # noqa: B019 - tables live as long as their scenario
     def _gc(self, a: str, b: str) -> float:
@@ -59,12 +73,7 @@ class TravelTable:
         return great_circle_km(la, oa, lb, ob)
 
     def _explicit(self, a: str, b: str) -> float | None:
-        """The matrix entry a->b, or b->a when only that direction is given."""
-        for x, y in ((a, b), (b, a)):
-            row = self.explicit.get(x)
-            if row is not None and y in row:
-                return row[y]
-        return None
+        return _either_way(self.explicit, a, b)
 
     def car_minutes(self, a: str, b: str) -> float:
         if a == b:

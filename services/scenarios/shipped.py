@@ -26,6 +26,7 @@ from typing import Any
 from services.scenarios.generator import generate
 
 DATA_PACKAGE = "services.scenarios.data"
+TRAVEL_PACKAGE = "services.scenarios.data.travel"
 
 
 class UnknownScenarioError(LookupError):
@@ -90,13 +91,34 @@ def list_shipped() -> list[str]:
     )
 
 
-def load_shipped(name: str) -> dict[str, Any]:
-    """The shipped scenario ``name`` as a dict, read from package data."""
+def shipped_travel(name: str) -> dict[str, Any] | None:
+    """The travel matrix shipped for scenario ``name`` (``travel/<name>-minutes.json``:
+    ``minutes``, maybe ``km``, and ``about``: how it was made), or None."""
+    entry = resources.files(TRAVEL_PACKAGE).joinpath(f"{name}-minutes.json")
+    if not entry.is_file():
+        return None
+    found: dict[str, Any] = json.loads(entry.read_text(encoding="utf-8"))
+    return found
+
+
+def load_shipped(name: str, *, travel: bool = True) -> dict[str, Any]:
+    """The shipped scenario ``name`` as a dict, read from package data.
+
+    With ``travel`` (the default), a travel matrix shipped for it fills
+    ``travel.minutes`` (and ``travel.km``): ``agder-example`` is the spec's
+    example file byte for byte (a vendored copy) and plans with its matrix,
+    whose ``about`` says it is estimated, not routed.
+    """
     available = list_shipped()
     if name not in available:
         raise UnknownScenarioError(name, available)
     text = resources.files(DATA_PACKAGE).joinpath(f"{name}.json").read_text(encoding="utf-8")
     scenario: dict[str, Any] = json.loads(text)
+    matrix = shipped_travel(name) if travel else None
+    if matrix is not None:
+        scenario.setdefault("travel", {})["minutes"] = matrix["minutes"]
+        if "km" in matrix:
+            scenario["travel"]["km"] = matrix["km"]
     return scenario
 
 

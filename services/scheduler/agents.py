@@ -28,7 +28,7 @@ from schemas.events import (
 )
 from schemas.schedule import ContainerMove, Session
 from schemas.wire import WireError, decode, encode
-from services.planner.calendar import in_notice_period
+from services.planner.calendar import in_notice_period, reference_day
 from services.scheduler.app import SchedulerApp
 from services.scheduler.handlers import Outcome
 from services.scheduler.optimiser import dumps, fit_proposal, solve_snapshot
@@ -178,7 +178,7 @@ def wire(s: SchedulerApp) -> None:
                 continue
             rt.solving, rt.dirty = True, False
             scenario = snapshot(rt)
-            today = max(dt.date.today(), scenario.horizon.start)
+            today = reference_day(scenario)  # as logistics and the gateway count it
             notice = s.settings.notice_days
             booked = [
                 m.model_dump(mode="json", by_alias=True)
@@ -201,8 +201,9 @@ def wire(s: SchedulerApp) -> None:
             if time.monotonic() < rt.repair_not_before:
                 continue
             rt.solving = True
-            today = dt.date.today().isoformat()
-            scenario_json, current_json = repair_input(rt, s.settings.frozen_days, dt.date.today())
+            ref = reference_day(rt.catalogue.horizon)
+            today = ref.isoformat()
+            scenario_json, current_json = repair_input(rt, s.settings.frozen_days, ref)
             hit = tuple((sched.store.regions.get(region) or {}).get("repair_containers", []))
             asyncio.ensure_future(
                 run_repair_job(

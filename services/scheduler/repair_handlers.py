@@ -29,6 +29,7 @@ from schemas.events import (
     RepairProposed,
 )
 from schemas.schedule import SCHEDULE_FORMAT, Schedule, Session
+from services.planner.calendar import reference_day
 from services.planner.disruptions import DisruptionError, apply_disruptions
 from services.planner.repair import RepairParams, repair
 from services.scheduler.state import RegionRuntime, snapshot
@@ -68,7 +69,7 @@ def on_disruption(sched: Scheduler, event: Envelope, p: DisruptionReported) -> O
             [{"field": "data.region", "message": f"no catalogue for '{p.region}'"}],
         )
     scenario = snapshot(rt).model_copy(update={"locked": []})
-    today = max(dt.date.today(), scenario.horizon.start)  # as the repair counts it
+    today = reference_day(scenario)  # as the repair counts it
     try:
         after, _, trips = apply_disruptions(scenario, [p.disruption], rt.moves, today)
     except ValidationError as exc:  # e.g. an added unit at a site the region lacks

@@ -206,8 +206,17 @@ class _Checker:
             return
         if not self.site[m.to].container_pad:
             self.bad("6", f"{box} moves to {m.to}, which has no container pad")
-        if any(r.from_ <= m.ready <= r.to for r in self.site[m.to].pad_unavailable):
-            self.bad("6", f"{box} arrives at {m.to} on {m.ready}, when its pad is unavailable")
+        # the container stands on the pad from its first setup day (setup_days working
+        # days before ready; a delay is transit) to the ready day, every date between
+        first, left = m.ready, setup_days
+        while left > 0:
+            first -= dt.timedelta(days=1)
+            left -= self.cal.is_working(first)
+        if any(r.from_ <= m.ready and first <= r.to for r in self.site[m.to].pad_unavailable):
+            self.bad(
+                "6",
+                f"{box} is set up at {m.to} {first}..{m.ready}, when its pad is unavailable",
+            )
         if not self.cal.is_working(m.depart):
             self.bad("6", f"{box} departs on {m.depart}, not a working day")
             return

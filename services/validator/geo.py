@@ -25,7 +25,14 @@ class Distances:
         self.matrix = scenario.travel.minutes or {}
 
     def km(self, a: str, b: str) -> float:
-        return 0.0 if a == b else haversine_km(self.where[a], self.where[b]) * self.t.road_factor
+        """Road km: the scenario's ``travel.km`` (either direction) when given."""
+        if a == b:
+            return 0.0
+        roads = self.t.km or {}
+        for x, y in ((a, b), (b, a)):
+            if y in roads.get(x, {}):
+                return roads[x][y]
+        return haversine_km(self.where[a], self.where[b]) * self.t.road_factor
 
     def _given(self, a: str, b: str) -> float | None:
         if b in self.matrix.get(a, {}):

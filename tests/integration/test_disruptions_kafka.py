@@ -8,6 +8,7 @@ the known minimum number of sessions and (c) where given, have those trips.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import time
@@ -19,6 +20,7 @@ import httpx
 import pytest
 
 from schemas.disruptions import DisruptionList
+from schemas.logistics import LOGISTICS, MoveChanged, decode_logistics
 from schemas.scenario import Scenario
 from schemas.schedule import ContainerMove, Schedule, Session
 from services.planner.disruptions import apply_disruptions
@@ -27,6 +29,7 @@ from services.stack import Stack
 from services.validator import validate
 from tests.builders import container
 from tests.integration.helpers import headers, load, receipt, regional_world, req
+from tests.integration.test_logistics_service import Kafka
 
 pytestmark = pytest.mark.integration
 DAY = {"earliest": "2027-01-05", "latest": "2027-01-08"}
@@ -39,7 +42,11 @@ class Case:
     disruption: Callable[[str, list[dict[str, Any]]], dict[str, Any]]
     changed: int  # the known minimum of changed sessions
     promoted: tuple[str, ...] = ()
-    trips: tuple[tuple[str, str], ...] | None = None  # (depart, ready) of the trips after
+    trips: tuple[tuple[str, str], ...] | None = None  # (depart, ready) of <region>-box's trips
+    # a container whose booked trips must come through the repair unchanged
+    keeps: str | None = None
+    # (container, ready before, ready after) of a hubplan.logistics move-changed event
+    move_changed: tuple[str, str, str] | None = None
 
 
 def _twins(region: str) -> dict[str, Any]:
@@ -77,6 +84,15 @@ def _boxed(region: str) -> dict[str, Any]:
 def _at_depot(region: str) -> dict[str, Any]:
     """A container that has to travel to the far school (one day on the road)."""
     return {"containers": [container(f"{region}-box", start_site=f"{region}-depot", setup_days=0)]}
+
+
+def _two_at_depot(region: str) -> dict[str, Any]:
+    """``_at_depot`` and a second lab of another type (so neither can stand in for the
+    other) that goes to the near school in the first week: a booked trip."""
+    other = container(
+        f"{region}-lab2", types=["plc-rig"], start_site=f"{region}-depot", setup_days=0
+    )
+    return {"containers": [*_at_depot(region)["containers"], other]}
 
 
 CASES = {
@@ -143,9 +159,10 @@ CASES = {
     ),
     # the service's today is the horizon start (2027-01-04): the trip to the far
     # school leaves then to be ready for f on the 5th; the truck is late, ready on
-    # the 7th, so f (that day only) is lost and g (7th-8th) stays
+    # the 7th, so f (that day only) is lost and g (7th-8th) stays. lab2's trip to the
+    # near school for h departs inside the notice period: booked, it stays as it was
     "container-delayed": Case(
-        _at_depot,
+        _two_at_depot,
         lambda r: [
             req(r, "f", site="far", max_travel_minutes=20, **{**DAY, "latest": "2027-01-05"}),
             req(
@@ -156,10 +173,21 @@ CASES = {
                 earliest="2027-01-07",
                 latest="2027-01-08",
             ),
+            req(
+                r,
+                "h",
+                site="near",
+                equipment_type="plc-rig",
+                max_travel_minutes=5,
+                earliest="2027-01-06",
+                latest="2027-01-08",
+            ),
         ],
         lambda r, s: {"kind": "container-delayed", "container": f"{r}-box", "ready": "2027-01-07"},
         changed=1,
         trips=(("2027-01-04", "2027-01-07"),),
+        keeps="lab2",
+        move_changed=("box", "2027-01-05", "2027-01-07"),
     ),
     "resource-added": Case(
         lambda r: {},
@@ -272,6 +300,45 @@ def test_disruption_through_kafka(stack: Stack, kind: str) -> None:
     new = [Session.model_validate(s, strict=False) for s in after]
     changes = [c for c in diff_sessions(old, new) if c.kind != "added"]
     assert len(changes) == case.changed, [c.describe() for c in changes]
+    moves_after = _plan(stack, region)["container_moves"]
     if case.trips is not None:
-        got = [(m["depart"], m["ready"]) for m in _plan(stack, region)["container_moves"]]
+        got = [(m["depart"], m["ready"]) for m in moves_after if m["container"] == f"{region}-box"]
         assert tuple(got) == case.trips
+    if case.keeps is not None:
+        box = f"{region}-{case.keeps}"
+        booked = [m for m in planned["container_moves"] if m["container"] == box]
+        assert booked, f"{kind}: {box} had no trip to keep"
+        assert [m for m in moves_after if m["container"] == box] == booked
+    if case.move_changed is not None:
+        _check_move_events(stack, region, case.move_changed, case.keeps)
+
+
+def _check_move_events(
+    stack: Stack, region: str, changed: tuple[str, str, str], keeps: str | None
+) -> None:
+    """The logistics service announced the new ready day on hubplan.logistics (keyed by
+    container), locked, the delay booked as transit; the kept lab's trip only planned."""
+    box, before, after = (f"{region}-{changed[0]}", *changed[1:])
+
+    def ours(record: Any) -> tuple[str, Any] | None:
+        _, payload = decode_logistics(record.value)
+        return (record.key.decode(), payload) if payload.region == region else None
+
+    def found(events: list[tuple[str, Any]]) -> list[MoveChanged]:
+        return [
+            p
+            for key, p in events
+            if key == box and isinstance(p, MoveChanged) and str(p.after.ready) == after
+        ]
+
+    # the planned events (one per lab) and the change: at least three
+    events = asyncio.run(Kafka(stack.bootstrap).read(LOGISTICS, ours, 3, seconds=60))
+    (event, *_) = found(events) or [None]
+    assert event is not None, [(k, type(p).__name__) for k, p in events]
+    assert str(event.before.ready) == before and "ready" in event.changed
+    assert event.after.locked  # departed already: inside the notice period
+    assert (event.after.transit_days, event.after.setup_days) == (3, 0)  # late on the road
+    if keeps is not None:
+        kept = [p for key, p in events if key == f"{region}-{keeps}"]
+        assert kept and all(type(p).__name__ == "MovePlanned" for p in kept)
+        assert all(p.move.locked for p in kept)  # booked: the scheduler kept it

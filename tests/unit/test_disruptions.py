@@ -56,8 +56,12 @@ def test_a_pad_cannot_close_on_the_arrival_day_of_a_trip_that_left() -> None:
     with pytest.raises(DisruptionError) as caught:
         _apply("2027-01-14", closed)
     assert caught.value.field == "from" and "report its delay" in str(caught.value)
-    # the truck reported late first, to a day the pad takes it: both apply
-    after = _apply("2027-01-14", _delay("2027-01-18"), closed)
-    assert after.moves[0].ready == D("2027-01-18")
+    # the truck reported late first, so that its setup day (the working day before
+    # ready, Monday 18th) and ready day miss the closure: both apply
+    after = _apply("2027-01-14", _delay("2027-01-19"), closed)
+    assert after.moves[0].ready == D("2027-01-19")
+    # ready on Monday 18th would still be set up on Friday 15th, when the pad is closed
+    with pytest.raises(DisruptionError):
+        _apply("2027-01-14", _delay("2027-01-18"), closed)
     # a trip that has not left yet is the repair's to re-plan
     assert _apply("2027-01-12", closed).moves == [ON_ROAD, LATER]

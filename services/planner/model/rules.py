@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from services.planner.calendar import move_span
+from services.planner.calendar import move_span, pad_takes
 from services.planner.instance import Box, Instance
 from services.planner.model.variables import Move, PlanVars
 from services.planner.options import CONTAINER, FIXED
@@ -111,9 +111,12 @@ def _flow(
                 if p == q or not inst.sites[q].container_pad:
                     continue  # a start site without pad is left for good (rule 6)
                 span = move_span(inst.travel.truck_minutes(p, q), box.setup_days)
+                closures = inst.sites[q].pad_unavailable
                 for depart in range(inst.first_day, horizon - span):
-                    if depart + span in inst.pad_blocked[q]:
-                        continue  # the pad cannot take the container that day
+                    ready = depart + span
+                    first = inst.days[ready - box.setup_days]
+                    if closures and not pad_takes(closures, first, inst.days[ready]):
+                        continue  # the pad is closed while the container is set up on it
                     arc(Move(b, p, q, depart, depart + span))
     for m in v.fixed_moves:
         # a trip that must happen is an arc whatever its dates: one that left
