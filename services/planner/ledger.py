@@ -37,6 +37,9 @@ class Ledger:
         self.box_used: set[tuple[int, int, int]] = set()
         self.staff_day: dict[tuple[int, int], list[tuple[int, str]]] = defaultdict(list)
         self.staff_week: dict[tuple[int, tuple[int, int]], int] = defaultdict(int)
+        # (region, type, part) -> instructors qualified for it: pick_staff asks for
+        # each option tried, and most instructors can never teach a given one
+        self.qualified: dict[tuple[str, str, str], list[int]] = {}
 
     # -- resources -------------------------------------------------------
     def resource_free(self, o: Option | Booking) -> bool:
@@ -67,8 +70,16 @@ class Ledger:
         if inst.staff is None:
             return None
         req = inst.requests[o.request]
+        need = (inst.region_of_site[o.site], req.equipment_type, req.part)
+        if (candidates := self.qualified.get(need)) is None:
+            candidates = self.qualified[need] = [
+                i
+                for i, p in enumerate(inst.staff)
+                if need[1] in p.types and need[2] in p.parts and inst.staff_region[i] == need[0]
+            ]
         best: tuple[int, float, int] | None = None
-        for i, person in enumerate(inst.staff):
+        for i in candidates:
+            person = inst.staff[i]
             if not self.staff_can(i, req.equipment_type, req.part, o.day, o.slot, o.site):
                 continue
             load = self.staff_week.get((i, inst.weeks[o.day]), 0)

@@ -133,8 +133,11 @@ def _start_ok(inst: Instance, lock: KeptLock) -> bool:
 def drop_unplaceable_locks(
     inst: Instance, kept: list[KeptLock], options_of: list[list[Option]]
 ) -> tuple[list[KeptLock], list[DisplacedLock]]:
+    locked = {lock.request for lock in kept}  # only their options matter (often none)
     keys = {
-        (o.request, o.kind, o.resource, o.day, o.slot, o.site) for opts in options_of for o in opts
+        (o.request, o.kind, o.resource, o.day, o.slot, o.site)
+        for r in locked
+        for o in options_of[r]
     }
     anywhere = {k[:5] for k in keys}
     ok, gone = [], []
