@@ -19,14 +19,13 @@ so this is a new type version, not an edit.
 
 from __future__ import annotations
 
-import json
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 
-from schemas.common import STRICT, Date, Id, Strict, describe_errors
+from schemas.common import STRICT, Date, Id, Strict
 from schemas.events import Envelope
-from schemas.wire import WireError
+from schemas.wire import decode
 
 LOGISTICS = "hubplan.logistics"
 
@@ -97,24 +96,6 @@ def move_event_id(region: str, version: int, n: int) -> str:
 
 def decode_logistics(raw: bytes | None) -> tuple[Envelope, MoveEvent]:
     """Parse a ``hubplan.logistics`` message; errors as :class:`schemas.wire.WireError`."""
-    if raw is None:
-        raise WireError("empty-message")
-    try:
-        event = Envelope.model_validate_json(raw)
-    except ValidationError as exc:
-        raise WireError("bad-envelope", describe_errors(exc)) from None
-    model = PAYLOADS.get(event.type)
-    if model is None:
-        raise WireError(
-            "unknown-type", [{"field": "type", "message": f"unknown event type {event.type}"}]
-        )
-    try:
-        body: Any = json.loads(raw)
-        payload = model.model_validate_json(json.dumps(body["data"]))
-    except ValidationError as exc:
-        errors = [
-            {"field": f"data.{e['field']}", "message": e["message"]} for e in describe_errors(exc)
-        ]
-        raise WireError("schema-invalid", errors) from None
+    event, payload = decode(raw, PAYLOADS)
     assert isinstance(payload, MovePlanned | MoveChanged | MoveCancelled)
     return event, payload

@@ -8,6 +8,7 @@ the fields at fault.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
@@ -58,8 +59,11 @@ def encode(event: Envelope) -> bytes:
     return event.model_dump_json(by_alias=True, exclude_none=True).encode()
 
 
-def decode(raw: bytes | None) -> tuple[Envelope, Strict]:
-    """Parse and validate an envelope and its typed payload."""
+def decode(
+    raw: bytes | None, payloads: Mapping[str, type[Strict]] = PAYLOADS
+) -> tuple[Envelope, Strict]:
+    """Parse and validate an envelope and its typed payload (``payloads``: the event
+    types the topic carries, by type name; hubplan's own events by default)."""
     if raw is None:
         raise WireError("empty-message")
     if len(raw) > MAX_EVENT_BYTES:
@@ -75,7 +79,7 @@ def decode(raw: bytes | None) -> tuple[Envelope, Strict]:
         event = Envelope.model_validate_json(raw)
     except ValidationError as exc:
         raise WireError("bad-envelope", describe_errors(exc)) from None
-    model = PAYLOADS.get(event.type)
+    model = payloads.get(event.type)
     if model is None:
         raise WireError(
             "unknown-type", [{"field": "type", "message": f"unknown event type {event.type}"}]

@@ -18,7 +18,7 @@ from services.logistics.config import LogisticsSettings
 from services.logistics.handlers import Logistics
 from services.logistics.metrics import LogisticsMetrics
 from services.logistics.topics import declare
-from services.scheduler.kafka_transport import App
+from services.scheduler.kafka_transport import json_table, worker_app
 
 TABLES = ("catalogues", "sessions", "regions")
 
@@ -46,34 +46,15 @@ class _Store:
 
 
 def build(settings: LogisticsSettings, metrics: LogisticsMetrics | None = None) -> LogisticsApp:
-    # Tansu: one message per batch (DEVELOPERS.md), so nothing to linger for
-    extra = {"producer_max_batch_size": 1, "producer_linger": 0.0} if settings.tansu else {}
-    app = App(
+    app = worker_app(
         settings.group_id,
-        broker=[f"kafka://{b.strip()}" for b in settings.bootstrap.split(",")],
-        store="memory://",
-        datadir=str(Path(settings.data_dir)),
-        topic_partitions=settings.partitions,
-        topic_replication_factor=1,
-        key_serializer="raw",
-        value_serializer="raw",
-        web_enabled=False,
-        broker_session_timeout=settings.session_timeout,
-        broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
-        broker_request_timeout=max(40.0, settings.session_timeout * 2),
-        consumer_auto_offset_reset="earliest",
-        table_standby_replicas=0,
-        **extra,
+        bootstrap=settings.bootstrap,
+        data_dir=str(Path(settings.data_dir)),
+        partitions=settings.partitions,
+        session_timeout=settings.session_timeout,
+        tansu=settings.tansu,
     )
-    tables = {
-        name: app.Table(
-            name,
-            default=None,
-            partitions=settings.partitions,
-            schema=faust.Schema(key_serializer="json", value_serializer="json"),
-        )
-        for name in TABLES
-    }
+    tables = {name: json_table(app, name, settings.partitions) for name in TABLES}
     store = _Store(**tables)
     return LogisticsApp(
         app=app,

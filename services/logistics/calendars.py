@@ -56,7 +56,7 @@ def sequence_of(revised: dt.datetime) -> int:
 
 
 def _delay(leg: Leg) -> str:
-    """", N of them delayed" when the truck takes longer than its driving time says."""
+    """ ", N of them delayed" when the truck takes longer than its driving time says."""
     late = leg.transit_days - transit_days(leg.truck_minutes)
     return f", {late} of them delayed" if late > 0 else ""
 

@@ -6,19 +6,10 @@ import faust
 
 from schemas.events import DEADLETTER, DECISIONS, INTAKE, PLANS
 from schemas.logistics import LOGISTICS
+from services.scheduler.kafka_transport import raw_topics
 
 SOURCES = (PLANS, INTAKE, DECISIONS)  # keyed by region, co-partitioned with the tables
 
 
 def declare(app: faust.App, partitions: int) -> dict[str, faust.TopicT]:
-    def topic(name: str) -> faust.TopicT:
-        return app.topic(
-            name,
-            key_type=str,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=partitions,
-        )
-
-    return {name: topic(name) for name in (*SOURCES, LOGISTICS, DEADLETTER)}
+    return raw_topics(app, (*SOURCES, LOGISTICS, DEADLETTER), partitions)

@@ -13,7 +13,7 @@ import faust
 
 from services.scheduler.config import SchedulerSettings
 from services.scheduler.handlers import Scheduler
-from services.scheduler.kafka_transport import App
+from services.scheduler.kafka_transport import json_table, worker_app
 from services.scheduler.metrics import SchedulerMetrics
 from services.scheduler.state import Store
 from services.scheduler.topics import declare
@@ -36,35 +36,17 @@ class SchedulerApp:
 
 
 def build(settings: SchedulerSettings, metrics: SchedulerMetrics | None = None) -> SchedulerApp:
-    # Tansu: one message per batch (DEVELOPERS.md), so nothing to linger for
-    extra = {"producer_max_batch_size": 1, "producer_linger": 0.0} if settings.tansu else {}
-    app = App(
+    app = worker_app(
         settings.app_id,
-        broker=[f"kafka://{b.strip()}" for b in settings.bootstrap.split(",")],
-        store="memory://",
-        datadir=str(Path(settings.data_dir)),
-        topic_partitions=settings.partitions,
-        topic_replication_factor=1,
-        key_serializer="raw",
-        value_serializer="raw",
-        web_enabled=False,
-        broker_session_timeout=settings.session_timeout,
-        broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
-        broker_request_timeout=max(40.0, settings.session_timeout * 2),
-        consumer_auto_offset_reset="earliest",
-        table_standby_replicas=0,
-        **extra,
+        bootstrap=settings.bootstrap,
+        data_dir=str(Path(settings.data_dir)),
+        partitions=settings.partitions,
+        session_timeout=settings.session_timeout,
+        tansu=settings.tansu,
     )
-
-    def table(name: str) -> faust.Table:
-        return app.Table(
-            name,
-            default=None,
-            partitions=settings.partitions,
-            schema=faust.Schema(key_serializer="json", value_serializer="json"),
-        )
-
-    catalogues, regions, bookings, seen = (table(name) for name in TABLES)
+    catalogues, regions, bookings, seen = (
+        json_table(app, name, settings.partitions) for name in TABLES
+    )
     store = Store(catalogues=catalogues, regions=regions, bookings=bookings, seen=seen)
     metrics = metrics or SchedulerMetrics()
     metrics.workers_expected.set(settings.expected_workers)

@@ -281,3 +281,61 @@ class App(faust.App):
 
     def _new_transport(self) -> TransportT:
         return _Transport(self.conf.broker_consumer, self)
+
+
+def worker_app(
+    app_id: str,
+    *,
+    bootstrap: str,
+    data_dir: str,
+    partitions: int,
+    session_timeout: float,
+    tansu: bool,
+) -> App:
+    """The Faust app every hubplan worker runs on (the scheduler, logistics): raw bytes
+    on topics, in-memory tables restored from their changelogs, timeouts from the
+    session timeout."""
+    # Tansu: one message per batch (DEVELOPERS.md), so nothing to linger for
+    extra = {"producer_max_batch_size": 1, "producer_linger": 0.0} if tansu else {}
+    return App(
+        app_id,
+        broker=[f"kafka://{b.strip()}" for b in bootstrap.split(",")],
+        store="memory://",
+        datadir=data_dir,
+        topic_partitions=partitions,
+        topic_replication_factor=1,
+        key_serializer="raw",
+        value_serializer="raw",
+        web_enabled=False,
+        broker_session_timeout=session_timeout,
+        broker_heartbeat_interval=min(3.0, session_timeout / 3),
+        broker_request_timeout=max(40.0, session_timeout * 2),
+        consumer_auto_offset_reset="earliest",
+        table_standby_replicas=0,
+        **extra,
+    )
+
+
+def json_table(app: faust.App, name: str, partitions: int) -> faust.Table[Any, Any]:
+    """A table of plain JSON values (custom serializers are ignored in tables)."""
+    return app.Table(  # type: ignore[return-value]
+        name,
+        default=None,
+        partitions=partitions,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    )
+
+
+def raw_topics(app: faust.App, names: tuple[str, ...], partitions: int) -> dict[str, faust.TopicT]:
+    """The named topics as raw bytes keyed by a string (the codec is ``schemas.wire``)."""
+    return {
+        name: app.topic(
+            name,
+            key_type=str,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=partitions,
+        )
+        for name in names
+    }

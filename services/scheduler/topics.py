@@ -5,17 +5,8 @@ from __future__ import annotations
 import faust
 
 from schemas.events import DEADLETTER, DECISIONS, INTAKE, PLANS
+from services.scheduler.kafka_transport import raw_topics
 
 
 def declare(app: faust.App, partitions: int) -> dict[str, faust.TopicT]:
-    def topic(name: str) -> faust.TopicT:
-        return app.topic(
-            name,
-            key_type=str,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=partitions,
-        )
-
-    return {name: topic(name) for name in (INTAKE, DECISIONS, PLANS, DEADLETTER)}
+    return raw_topics(app, (INTAKE, DECISIONS, PLANS, DEADLETTER), partitions)

@@ -12,7 +12,7 @@ from schemas.common import clock_minutes
 from schemas.scenario import Container as ScenarioContainer
 from schemas.scenario import Scenario
 from schemas.schedule import ContainerMove, Schedule, Session
-from services.validator.geo import Distances, WorkCalendar
+from services.validator.geo import ById, Distances, WorkCalendar
 from services.validator.locks import LockCheck
 
 
@@ -37,18 +37,13 @@ def validate(
     return _Checker(scenario, schedule, allow_frozen).run()
 
 
-class _Checker:
+class _Checker(ById):
     def __init__(self, sc: Scenario, plan: Schedule, allow_frozen: bool = False) -> None:
         self.sc, self.plan, self.allow_frozen = sc, plan, allow_frozen
         self.out: list[Violation] = []
         self.geo = Distances(sc)
         self.cal = WorkCalendar(sc)
-        self.req = {r.id: r for r in sc.requests}
-        self.site = {s.id: s for s in sc.sites}
-        self.unit = {e.id: e for e in sc.equipment}
-        self.box = {c.id: c for c in sc.containers}
-        self.slot = {s.id: s for s in sc.slots}
-        self.staff = {p.id: p for p in sc.staff or []}
+        super().__init__(sc)
 
     def bad(self, rule: str, message: str) -> None:
         self.out.append(Violation(rule, message))

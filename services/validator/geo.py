@@ -18,6 +18,18 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, s)))
 
 
+class ById:
+    """The scenario's entities by id, as the rule checks look them up."""
+
+    def __init__(self, sc: Scenario) -> None:
+        self.req = {r.id: r for r in sc.requests}
+        self.site = {s.id: s for s in sc.sites}
+        self.unit = {e.id: e for e in sc.equipment}
+        self.box = {c.id: c for c in sc.containers}
+        self.slot = {s.id: s for s in sc.slots}
+        self.staff = {p.id: p for p in sc.staff or []}
+
+
 class Distances:
     def __init__(self, scenario: Scenario) -> None:
         self.where = {s.id: (s.lat, s.lon) for s in scenario.sites}

@@ -32,12 +32,12 @@ from collections.abc import Callable, Iterable
 from schemas.common import clock_minutes
 from schemas.scenario import Instructor, LockedSession, Request, Scenario
 from schemas.schedule import Schedule, Session
-from services.validator.geo import Distances, WorkCalendar
+from services.validator.geo import ById, Distances, WorkCalendar
 
 Positions = dict[str, dict[dt.date, str | None]]
 
 
-class LockCheck:
+class LockCheck(ById):
     def __init__(
         self,
         sc: Scenario,
@@ -50,12 +50,7 @@ class LockCheck:
     ) -> None:
         self.sc, self.plan, self.positions, self.geo, self.cal = sc, plan, positions, geo, cal
         self.bad, self.allow_frozen = bad, allow_frozen
-        self.req = {r.id: r for r in sc.requests}
-        self.site = {s.id: s for s in sc.sites}
-        self.unit = {e.id: e for e in sc.equipment}
-        self.box = {c.id: c for c in sc.containers}
-        self.slot = {s.id: s for s in sc.slots}
-        self.staff = {p.id: p for p in sc.staff or []}
+        super().__init__(sc)
 
     def run(self) -> None:
         locks = {(x.request, x.index): x for x in self.sc.locked}
